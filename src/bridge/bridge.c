@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bridge.c - learning and forwarding.  See bridge.h for the theory of
+ * operation.  Hot path: bridge_input() and what it calls.
+ */
+#include "bridge/bridge.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "port/port.h"
+#include "proto/eth.h"
+
+static void ager_fire(struct loop_timer *t, uint64_t now);
+
+/**
+ * bridge_init() - set up the MAC table and the forwarding set
+ * @br:       the bridge
+ * @l:        the loop (for the ageing timer and the clock)
+ * @fdb_size: MAC table capacity
+ * @ageing:   seconds, 0 = never
+ * @err:      reason on failure
+ *
+ * Return: 0 or -errno.
+ */
+int
+bridge_init(struct bridge *br, struct loop *l, uint32_t fdb_size,
+	    uint32_t ageing, char *err)
+{
+	int ret;
+	uint32_t slices;
+
+	memset(br, 0, sizeof(*br));
+	br->loop = l;
+	ret = fdb_init(&br->fdb, fdb_size, ageing, err);
+	if (ret)
+		return ret;
+	/* A full sweep every ageing/8 s, cut into FDB_AGE_SLICE slices. */
+	slices = (fdb_slots(&br->fdb) + FDB_AGE_SLICE - 1) / FDB_AGE_SLICE;
+	br->age_interval_ms = (uint32_t)((uint64_t)ageing * 1000 / 8 / slices);
+	if (br->age_interval_ms < 100)
+		br->age_interval_ms = 100;
+	return 0;
+}
+
+/**
+ * bridge_fini() - free the table and the port set
+ * @br: the bridge
+ */
+void
+bridge_fini(struct bridge *br)
+{
+	if (br->loop)
+		loop_timer_cancel(br->loop, &br->ager);
+	fdb_fini(&br->fdb);
+	free(br->fwd);
+	br->fwd = NULL;
+	br->n_fwd = br->cap_fwd = 0;
+}
+
+/**
+ * bridge_now_sec() - the current time in the MAC table's unit
+ * @br: the bridge
+ *
+ * Return: seconds of CLOCK_MONOTONIC, as of this loop iteration.
+ */
+uint32_t
+bridge_now_sec(const struct bridge *br)
+{
+	return (uint32_t)(loop_now(br->loop) / NS_PER_SEC);
+}
+
+/**
+ * bridge_port_add() - make @p a forwarding port
+ * @br: the bridge
+ * @p:  a port going UP
+ *
+ * Control path: may grow the array.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int
+bridge_port_add(struct bridge *br, struct port *p)
+{
+	if (br->n_fwd == br->cap_fwd) {
+		unsigned int cap = br->cap_fwd ? br->cap_fwd * 2 : 16;
+		struct port **a = realloc(br->fwd, cap * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		br->fwd = a;
+		br->cap_fwd = cap;
+	}
+	p->fwd_index = br->n_fwd;
+	br->fwd[br->n_fwd++] = p;
+	return 0;
+}
+
+/**
+ * bridge_port_del() - remove @p from forwarding and forget its MACs
+ * @br: the bridge
+ * @p:  a port going down
+ */
+void
+bridge_port_del(struct bridge *br, struct port *p)
+{
+	unsigned int i = p->fwd_index;
+
+	ASSERT(i < br->n_fwd && br->fwd[i] == p);
+	br->fwd[i] = br->fwd[--br->n_fwd];
+	br->fwd[i]->fwd_index = i;
+	fdb_flush_port(&br->fdb, p);
+	p->learn_key = 0;
+}
+
+static void
+ager_fire(struct loop_timer *t, uint64_t now)
+{
+	struct bridge *br = container_of(t, struct bridge, ager);
+
+	fdb_age(&br->fdb, (uint32_t)(now / NS_PER_SEC), FDB_AGE_SLICE);
+	if (br->fdb.count)
+		loop_timer_arm(br->loop, &br->ager,
+			       now + br->age_interval_ms * NS_PER_MS, ager_fire);
+}
+
+static inline void
+stage(struct bridge *br, struct port *out, struct pkt *pkt)
+{
+	if (!out->staged) {
+		out->staged = true;
+		out->stage_next = br->staged;
+		br->staged = out;
+	}
+	pkt_get(pkt);
+	out->stage.pkts[out->stage.n++] = pkt;
+}
+
+static void
+flood(struct bridge *br, struct port *in, struct pkt *pkt)
+{
+	unsigned int copies = 0;
+
+	for (unsigned int i = 0; i < br->n_fwd; i++) {
+		struct port *out = br->fwd[i];
+
+		if (out == in)
+			continue;
+		stage(br, out, pkt);
+		copies++;
+	}
+	if (copies)
+		in->c.rx_fwd++;
+	else
+		in->c.drops[PORT_DROP_NO_PORT]++;
+}
+
+static inline void
+learn(struct bridge *br, struct port *in, uint64_t key, uint32_t now)
+{
+	/* The same source again within the same second: nothing to do. */
+	if (key == in->learn_key && in->learn_gen == br->fdb.gen &&
+	    in->learn_sec == now)
+		return;
+	fdb_learn(&br->fdb, key, in, now);
+	in->learn_key = key;
+	in->learn_gen = br->fdb.gen;
+	in->learn_sec = now;
+}
+
+static void
+classify(struct bridge *br, struct pkt *pkt, uint32_t now)
+{
+	struct port *in = pkt->in, *out;
+	const uint8_t *f = pkt->data;
+
+	in->c.rx++;
+	in->c.rx_bytes += pkt->len;
+	if (unlikely(pkt->len < ETH_HDR_LEN)) {
+		in->c.drops[PORT_DROP_RUNT]++;
+		return;
+	}
+	if (unlikely(!eth_is_valid_src(eth_src(f)))) {
+		in->c.drops[PORT_DROP_BAD_SRC]++;
+		return;
+	}
+	pkt->vlan = in->pvid;
+	learn(br, in, fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan), now);
+	if (eth_is_multicast(eth_dst(f))) {
+		flood(br, in, pkt);
+		return;
+	}
+	out = fdb_lookup(&br->fdb,
+			 fdb_key(eth_mac_to_u64(eth_dst(f)), pkt->vlan));
+	if (!out) {
+		flood(br, in, pkt);
+	} else if (out == in) {
+		in->c.drops[PORT_DROP_SAME_PORT]++;
+	} else {
+		stage(br, out, pkt);
+		in->c.rx_fwd++;
+	}
+}
+
+/**
+ * bridge_input() - forward one burst of received frames
+ * @br:   the bridge
+ * @pkts: up to PKT_BURST frames, each with pkt->in set; the caller's
+ *        reference on each is consumed
+ * @n:    how many
+ *
+ * Data path.  Frames for a port that goes away during the transmit pass
+ * are counted on that port (peer-gone).
+ */
+void
+bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n)
+{
+	uint32_t now = bridge_now_sec(br);
+
+	ASSERT(n <= PKT_BURST);
+	for (unsigned int i = 0; i < n; i++)
+		classify(br, pkts[i], now);
+	for (unsigned int i = 0; i < n; i++)
+		pkt_put(pkts[i]);
+	while (br->staged) {
+		struct port *out = br->staged;
+
+		br->staged = out->stage_next;
+		out->staged = false;
+		port_xmit(out, &out->stage);
+	}
+	if (br->fdb.count && br->fdb.ageing && !br->ager.armed)
+		loop_timer_arm(br->loop, &br->ager,
+			       loop_now(br->loop) +
+				       br->age_interval_ms * NS_PER_MS,
+			       ager_fire);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bridge.h - the forwarding core: learn, look up, flood, queue per
+ * destination.
+ *
+ * Theory of operation
+ *
+ * bridge_input() takes one burst of received frames (up to PKT_BURST, each
+ * naming its ingress port in pkt->in, so a datagram endpoint may hand in
+ * frames of many peers at once) and works in two passes:
+ *
+ *   1. per frame: count rx, check the length and source, learn the source,
+ *      look up the destination; stage the frame on the destination port,
+ *      or on every forwarding port but the ingress for broadcast,
+ *      multicast and unknown unicast (one reference per copy, no data
+ *      copied);
+ *   2. per destination with staged frames: one port_xmit(), i.e. one
+ *      tx_burst (one syscall, for socket kinds) per destination per burst.
+ *
+ * The forwarding port set is a dense array (fwd[]), so a flood walks
+ * contiguous pointers.  Nothing here allocates, logs or blocks.
+ */
+#ifndef LANYARD_BRIDGE_BRIDGE_H
+#define LANYARD_BRIDGE_BRIDGE_H
+
+#include <stdint.h>
+
+#include "bridge/fdb.h"
+#include "core/loop.h"
+#include "core/pkt.h"
+
+struct port;
+
+struct bridge {
+	struct fdb fdb;
+	struct port **fwd;	/* ports that are UP */
+	unsigned int n_fwd, cap_fwd;
+	struct port *staged;	/* ports with frames staged in this burst */
+	struct loop *loop;
+	struct loop_timer ager;
+	uint32_t age_interval_ms;
+};
+
+int bridge_init(struct bridge *br, struct loop *l, uint32_t fdb_size,
+		uint32_t ageing, char *err);
+void bridge_fini(struct bridge *br);
+int bridge_port_add(struct bridge *br, struct port *p);
+void bridge_port_del(struct bridge *br, struct port *p);
+void bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n);
+uint32_t bridge_now_sec(const struct bridge *br);
+
+#endif /* LANYARD_BRIDGE_BRIDGE_H */

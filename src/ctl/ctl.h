@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.h - the control socket: a unix stream socket (mode 0600) speaking one
+ * JSON request per line and one JSON reply per line (see
+ * docs/control-protocol.md).  lanyardctl is its command-line client.
+ *
+ * Clients are served from the event loop, never blocking it: requests are
+ * read into a bounded buffer, each reply is built whole and written as the
+ * socket accepts it.  A client that sends an over-long line or garbage gets
+ * an error reply; one that misbehaves at the socket level is dropped.
+ */
+#ifndef LANYARD_CTL_CTL_H
+#define LANYARD_CTL_CTL_H
+
+#include <jansson.h>
+
+#include "core/loop.h"
+#include "proto/ctl_req.h"
+
+struct sw;
+
+struct ctl {
+	struct sw *sw;
+	struct loop_fd lfd;
+	char path[108];
+	unsigned int n_clients;
+};
+
+int ctl_open(struct ctl *c, struct sw *sw, const char *path, char *err);
+void ctl_close(struct ctl *c);
+json_t *ctl_handle(struct sw *sw, const struct ctl_req *req,
+		   const char **code, char *err);
+json_t *ctl_show(struct sw *sw, const struct ctl_req *req, const char **code,
+		 char *err);
+json_t *ctl_fdb(struct sw *sw, const struct ctl_req *req, const char **code,
+		char *err);
+
+#endif /* LANYARD_CTL_CTL_H */

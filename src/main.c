@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - start-up, options and signals: parse the command line, build the
+ * switch and its ports (all or nothing), print how to attach guests, run
+ * the loop until SIGINT/SIGTERM, then take everything down cleanly.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/paths.h"
+#include "ctl/ctl.h"
+#include "port/port.h"
+#include "proto/cmdline.h"
+
+struct app {
+	struct sw sw;
+	struct ctl ctl;
+	struct loop_fd sig;
+	char dir[200];
+	char ctl_path[256];
+	char default_specs[2][400];
+};
+
+static void
+on_signal(struct loop_fd *lfd, uint32_t events)
+{
+	struct app *a = container_of(lfd, struct app, sig);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(lfd->fd, &si, sizeof(si)) == sizeof(si))
+		log_info("signal %u: shutting down", si.ssi_signo);
+	loop_stop(&a->sw.loop);
+}
+
+static int
+setup_signals(struct app *a, char *err)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd == -1)
+		return ERR_SET(err, -errno, "signalfd: %s", strerror(errno));
+	if (loop_add(&a->sw.loop, &a->sig, fd, EPOLLIN, on_signal)) {
+		close(fd);
+		return ERR_SET(err, -ENOMEM, "signalfd: epoll failed");
+	}
+	return 0;
+}
+
+static int
+ensure_dir(const char *dir, char *err)
+{
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return ERR_SET(err, -errno, "mkdir %s: %s", dir,
+			       strerror(errno));
+	return 0;
+}
+
+static int
+sw_init(struct sw *sw, const struct cmdline *c, char *err)
+{
+	int ret;
+
+	memset(sw, 0, sizeof(*sw));
+	sw->backlog_default = c->backlog;
+	sw->max_macs_default = c->max_macs;
+	sw->frame_max = c->frame_max;
+	if ((ret = loop_init(&sw->loop, err)))
+		return ret;
+	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))
+		return ret;
+	return bridge_init(&sw->br, &sw->loop, c->fdb_size, c->ageing, err);
+}
+
+static void
+sw_fini(struct sw *sw)
+{
+	while (sw->ports_head)
+		port_destroy(sw->ports_head, NULL);
+	loop_run_once(&sw->loop, 0);	/* run the deferred frees */
+	bridge_fini(&sw->br);
+	pkt_pool_fini(&sw->pool);
+	loop_fini(&sw->loop);
+}
+
+/* With no --port: a stream listener and a dgram endpoint in the dir. */
+static void
+default_ports(struct app *a, struct cmdline *c)
+{
+	snprintf(a->default_specs[0], sizeof(a->default_specs[0]),
+		 "stream,id=stream,path=%s/stream.sock", a->dir);
+	snprintf(a->default_specs[1], sizeof(a->default_specs[1]),
+		 "dgram,id=dgram,path=%s/dgram.sock", a->dir);
+	c->ports[0] = a->default_specs[0];
+	c->ports[1] = a->default_specs[1];
+	c->n_ports = 2;
+}
+
+static void
+print_hints(struct sw *sw, const char *ctl_path)
+{
+	printf("lanyard %s: control socket %s\n", LANYARD_VERSION, ctl_path);
+	for (struct port *p = sw->ports_head; p; p = p->next) {
+		char hint[512] = "";
+
+		if (p->ops->qemu_hint)
+			p->ops->qemu_hint(p, hint, sizeof(hint));
+		printf("port %s (%s %s): attach a guest with\n    %s\n", p->id,
+		       p->ops->kind, p->peer, hint);
+	}
+	fflush(stdout);
+}
+
+static int
+start(struct app *a, struct cmdline *c, char *err)
+{
+	int ret;
+
+	if (paths_runtime_dir(a->dir, sizeof(a->dir)))
+		return ERR_SET(err, -ENAMETOOLONG, "runtime directory: name "
+				"too long");
+	if (c->n_ports == 0 || !c->ctl_path) {
+		if ((ret = ensure_dir(a->dir, err)))
+			return ret;
+	}
+	if (c->n_ports == 0)
+		default_ports(a, c);
+	snprintf(a->ctl_path, sizeof(a->ctl_path), "%s/%s", a->dir,
+		 PATHS_CTL_NAME);
+	if (c->ctl_path)
+		snprintf(a->ctl_path, sizeof(a->ctl_path), "%s", c->ctl_path);
+	if ((ret = sw_init(&a->sw, c, err)) || (ret = setup_signals(a, err)))
+		return ret;
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		char perr[ERR_LEN];
+
+		ret = port_create(&a->sw, c->ports[i], NULL, perr);
+		if (ret)
+			return ERR_SET(err, ret, "--port %s: %s", c->ports[i],
+				       perr);
+	}
+	return ctl_open(&a->ctl, &a->sw, a->ctl_path, err);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct app a;
+	struct cmdline c;
+	char err[ERR_LEN];
+	int ret;
+
+	if (cmdline_parse(argc, argv, &c, err)) {
+		fprintf(stderr, "lanyard: %s\n", err);
+		return 2;
+	}
+	if (c.help) {
+		fputs(cmdline_usage, stdout);
+		return 0;
+	}
+	if (c.version) {
+		printf("lanyard %s\n", LANYARD_VERSION);
+		return 0;
+	}
+	log_set_level(c.log_level);
+	a.sw.loop.epfd = -1;
+	a.ctl.lfd.fd = -1;
+	a.sig.fd = -1;
+	if (start(&a, &c, err)) {
+		fprintf(stderr, "lanyard: %s\n", err);
+		sw_fini(&a.sw);	/* nothing half-started: sockets removed */
+		return 2;
+	}
+	print_hints(&a.sw, a.ctl_path);
+	ret = loop_run(&a.sw.loop);
+	if (ret)
+		log_err("event loop: %s", strerror(-ret));
+	ctl_close(&a.ctl);
+	sw_fini(&a.sw);
+	return ret ? 1 : 0;
+}

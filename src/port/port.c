@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.c - the port registry, the life cycle of ports, and the generic half
+ * of the data path (rx dispatch, transmit with backlog).  See port.h.
+ */
+#include "port/port.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "core/log.h"
+
+extern const struct port_ops stream_ops;
+extern const struct port_ops dgram_ops;
+extern const struct port_ops mcast_ops;
+
+/* Every port kind, looked up by name from the spec's first word. */
+const struct port_ops *const port_kinds[] = {
+	&stream_ops,
+	&dgram_ops,
+	&mcast_ops,
+	NULL,
+};
+
+static const char *const drop_names[PORT_DROP_MAX] = {
+	[PORT_DROP_RUNT] = "runt",
+	[PORT_DROP_OVERSIZE] = "oversize",
+	[PORT_DROP_NO_BUFFER] = "no-buffer",
+	[PORT_DROP_BAD_SRC] = "bad-src",
+	[PORT_DROP_SAME_PORT] = "same-port",
+	[PORT_DROP_NO_PORT] = "no-port",
+	[PORT_DROP_BACKLOG_FULL] = "backlog-full",
+	[PORT_DROP_PEER_GONE] = "peer-gone",
+};
+
+static const char *const error_names[PORT_ERR_MAX] = {
+	[PORT_ERR_BAD_LENGTH] = "bad-length",
+	[PORT_ERR_PEER_LIMIT] = "peer-limit",
+	[PORT_ERR_IO] = "io",
+	[PORT_ERR_BAD_PEER] = "bad-peer",
+};
+
+const char *
+port_drop_name(enum port_drop d)
+{
+	return d < PORT_DROP_MAX ? drop_names[d] : "?";
+}
+
+const char *
+port_error_name(enum port_error e)
+{
+	return e < PORT_ERR_MAX ? error_names[e] : "?";
+}
+
+const char *
+port_state_name(enum port_state s)
+{
+	switch (s) {
+	case PORT_STATE_INIT:
+		return "init";
+	case PORT_STATE_LISTENING:
+		return "listening";
+	case PORT_STATE_UP:
+		return "up";
+	case PORT_STATE_DOWN:
+		return "down";
+	}
+	return "?";
+}
+
+static const struct port_ops *
+find_kind(const char *name)
+{
+	for (size_t i = 0; port_kinds[i]; i++)
+		if (strcmp(port_kinds[i]->kind, name) == 0)
+			return port_kinds[i];
+	return NULL;
+}
+
+/**
+ * port_find() - look a port up by id
+ * @sw: the switch
+ * @id: e.g. "vm1" or "st.3"
+ *
+ * Return: the port or NULL.
+ */
+struct port *
+port_find(struct sw *sw, const char *id)
+{
+	for (struct port *p = sw->ports_head; p; p = p->next)
+		if (strcmp(p->id, id) == 0)
+			return p;
+	return NULL;
+}
+
+static int
+check_id(struct sw *sw, const char *id, char *err)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 40)
+		return ERR_SET(err, -EINVAL, "id '%s': 1 to 40 characters",
+			       id);
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return ERR_SET(err, -EINVAL,
+				       "id '%s': only letters, digits, '_' "
+				       "and '-'",
+				       id);
+	}
+	if (port_find(sw, id))
+		return ERR_SET(err, -EEXIST, "id '%s' is already in use", id);
+	return 0;
+}
+
+static struct port *
+port_alloc(struct sw *sw, const struct port_ops *ops, uint32_t backlog)
+{
+	size_t priv_off = (sizeof(struct port) + 15) & ~(size_t)15;
+	struct port *p = calloc(1, priv_off + ops->priv_size);
+
+	if (!p)
+		return NULL;
+	p->backlog = calloc(backlog, sizeof(*p->backlog));
+	if (!p->backlog) {
+		free(p);
+		return NULL;
+	}
+	p->bl_cap = backlog;
+	p->priv = (char *)p + priv_off;
+	p->ops = ops;
+	p->sw = sw;
+	p->lfd.fd = -1;
+	p->state = PORT_STATE_INIT;
+	return p;
+}
+
+static void
+port_free(struct port *p)
+{
+	if (!p)
+		return;
+	free(p->backlog);
+	free(p->spec);
+	free(p);
+}
+
+static void
+registry_link(struct sw *sw, struct port *p)
+{
+	p->prev = sw->ports_tail;
+	p->next = NULL;
+	if (sw->ports_tail)
+		sw->ports_tail->next = p;
+	else
+		sw->ports_head = p;
+	sw->ports_tail = p;
+	sw->n_ports++;
+}
+
+static void
+registry_unlink(struct sw *sw, struct port *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		sw->ports_head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		sw->ports_tail = p->prev;
+	p->next = p->prev = NULL;
+	sw->n_ports--;
+}
+
+static int
+common_keys(struct sw *sw, struct opts *o, const char **id,
+	    uint32_t *backlog, uint32_t *max_macs, char *err)
+{
+	int ret = opts_get_str(o, "id", id, err);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return ERR_SET(err, -EINVAL, "%s: 'id' is required", o->kind);
+	ret = check_id(sw, *id, err);
+	if (ret)
+		return ret;
+	*backlog = sw->backlog_default;
+	*max_macs = sw->max_macs_default;
+	ret = opts_get_u32(o, "backlog", 1, 1U << 16, backlog, err);
+	if (ret < 0)
+		return ret;
+	ret = opts_get_u32(o, "max_macs", 0, 1U << 24, max_macs, err);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * port_create() - make a port from a spec such as "stream,id=vm,path=/x"
+ * @sw:   the switch
+ * @spec: the spec; copied
+ * @out:  the new port, on success (may be NULL)
+ * @err:  one line naming the key and the reason, on failure
+ *
+ * Control path.  On failure nothing is left behind.
+ *
+ * Return: 0 or -errno.
+ */
+int
+port_create(struct sw *sw, const char *spec, struct port **out, char *err)
+{
+	struct opts o;
+	const struct port_ops *ops;
+	const char *id = NULL;
+	uint32_t backlog, max_macs;
+	struct port *p;
+	int ret;
+
+	ret = opts_parse(spec, &o, err);
+	if (ret)
+		return ret;
+	ops = find_kind(o.kind);
+	if (!ops)
+		return ERR_SET(err, -EINVAL,
+			       "unknown port kind '%s' (known: stream, dgram, "
+			       "mcast)",
+			       o.kind);
+	ret = common_keys(sw, &o, &id, &backlog, &max_macs, err);
+	if (ret)
+		return ret;
+	p = port_alloc(sw, ops, backlog);
+	if (!p)
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	p->spec = strdup(spec);
+	if (!p->spec) {
+		port_free(p);
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	}
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->max_macs = max_macs;
+	ret = ops->open(p, &o, err);
+	if (ret) {
+		port_free(p);
+		return ret;
+	}
+	ret = opts_check_unused(&o, err);
+	if (ret) {
+		if (ops->close)
+			ops->close(p);
+		port_free(p);
+		return ret;
+	}
+	registry_link(sw, p);
+	if (out)
+		*out = p;
+	return 0;
+}
+
+/**
+ * port_spawn() - a listener makes a child port "ID.N" for a new peer
+ * @listener: the parent
+ * @ops:      the child's kind
+ * @err:      reason on failure
+ *
+ * The child inherits backlog and max_macs, is registered, and starts in
+ * PORT_STATE_INIT; the caller sets it up and calls port_set_up().
+ *
+ * Return: the child, or NULL.
+ */
+struct port *
+port_spawn(struct port *listener, const struct port_ops *ops, char *err)
+{
+	struct port *p = port_alloc(listener->sw, ops, listener->bl_cap);
+
+	if (!p) {
+		ERR_SET(err, 0, "out of memory");
+		return NULL;
+	}
+	snprintf(p->id, sizeof(p->id), "%.40s.%u", listener->id,
+		 ++listener->child_seq);
+	p->parent = listener;
+	p->max_macs = listener->max_macs;
+	listener->n_children++;
+	registry_link(listener->sw, p);
+	return p;
+}
+
+/**
+ * port_set_up() - start forwarding to and from @p
+ * @p: the port
+ */
+void
+port_set_up(struct port *p)
+{
+	if (p->state == PORT_STATE_UP)
+		return;
+	if (bridge_port_add(&p->sw->br, p)) {
+		log_err("port %s: out of memory joining the bridge", p->id);
+		port_fail(p, "out of memory");
+		return;
+	}
+	p->state = PORT_STATE_UP;
+}
+
+static void
+drop_backlog(struct port *p)
+{
+	while (p->bl_len) {
+		pkt_put(p->backlog[p->bl_head]);
+		p->bl_head = (p->bl_head + 1) % p->bl_cap;
+		p->bl_len--;
+		p->c.drops[PORT_DROP_PEER_GONE]++;
+	}
+	p->bl_head = 0;
+}
+
+static void
+unstage(struct port *p)
+{
+	struct port **pp = &p->sw->br.staged;
+
+	if (!p->staged)
+		return;
+	while (*pp != p)
+		pp = &(*pp)->stage_next;
+	*pp = p->stage_next;
+	p->staged = false;
+	p->c.tx_offered += p->stage.n;
+	p->c.drops[PORT_DROP_PEER_GONE] += p->stage.n;
+	pkt_batch_put_all(&p->stage);
+}
+
+/**
+ * port_set_down() - stop forwarding: leave the bridge, forget the port's
+ * MACs, drop its backlog (counted peer-gone)
+ * @p:   the port
+ * @why: for the log, or NULL for none
+ */
+void
+port_set_down(struct port *p, const char *why)
+{
+	if (p->state != PORT_STATE_UP)
+		return;
+	bridge_port_del(&p->sw->br, p);
+	unstage(p);
+	drop_backlog(p);
+	if (p->lfd.fd >= 0 && (p->lfd.events & EPOLLOUT))
+		loop_mod(port_loop(p), &p->lfd, p->lfd.events & ~EPOLLOUT);
+	p->state = PORT_STATE_DOWN;
+	if (why)
+		log_info("port %s: down: %s", p->id, why);
+}
+
+static void
+free_deferred(struct loop_defer *d)
+{
+	port_free(container_of(d, struct port, free_defer));
+}
+
+static void
+fold_counters(struct port_counters *into, const struct port_counters *c)
+{
+	into->rx += c->rx;
+	into->rx_bytes += c->rx_bytes;
+	into->rx_fwd += c->rx_fwd;
+	into->tx += c->tx;
+	into->tx_bytes += c->tx_bytes;
+	into->tx_offered += c->tx_offered;
+	into->rx_ignored += c->rx_ignored;
+	for (int i = 0; i < PORT_DROP_MAX; i++)
+		into->drops[i] += c->drops[i];
+	for (int i = 0; i < PORT_ERR_MAX; i++)
+		into->errors[i] += c->errors[i];
+}
+
+/**
+ * port_destroy() - take @p down, close it, keep its counters in the
+ * switch totals and free it after this loop iteration; children first
+ * @p:   the port; NULL and already destroyed ports are ignored
+ * @why: for the log, or NULL
+ */
+void
+port_destroy(struct port *p, const char *why)
+{
+	struct sw *sw;
+
+	if (!p || p->destroyed)
+		return;
+	sw = p->sw;
+	p->destroyed = true;
+	for (struct port *c = sw->ports_head, *next; c; c = next) {
+		next = c->next;
+		if (c->parent == p)
+			port_destroy(c, NULL);
+	}
+	port_set_down(p, NULL);
+	if (p->ops->close)
+		p->ops->close(p);
+	loop_del(port_loop(p), &p->lfd);
+	if (p->parent)
+		p->parent->n_children--;
+	fold_counters(&sw->gone, &p->c);
+	registry_unlink(sw, p);
+	if (why)
+		log_info("port %s: removed: %s", p->id, why);
+	loop_defer(&sw->loop, &p->free_defer, free_deferred);
+}
+
+/**
+ * port_fail() - the peer of @p is gone or broken: let the kind decide
+ * (ops->fail), or destroy the port
+ * @p:   the port
+ * @why: for the log
+ */
+void
+port_fail(struct port *p, const char *why)
+{
+	if (p->destroyed)
+		return;
+	if (p->ops->fail)
+		p->ops->fail(p, why);
+	else
+		port_destroy(p, why);
+}
+
+/**
+ * port_count_rx_drop() - count a frame received and dropped before it got
+ * a packet buffer (no buffer, too long)
+ * @p:     the ingress port
+ * @cause: an ingress drop cause
+ * @bytes: its length
+ */
+void
+port_count_rx_drop(struct port *p, enum port_drop cause, uint64_t bytes)
+{
+	ASSERT(cause < PORT_DROP_FIRST_EGRESS);
+	p->c.rx++;
+	p->c.rx_bytes += bytes;
+	p->c.drops[cause]++;
+}
+
+/**
+ * port_rx() - receive bursts from @p and forward them
+ * @p: a port whose fd is readable
+ *
+ * Data path.  Keeps calling rx_burst while it returns full bursts; the kind
+ * bounds its reads per loop iteration.
+ */
+void
+port_rx(struct port *p)
+{
+	struct pkt *pkts[PKT_BURST];
+
+	while (!p->destroyed) {
+		int n = p->ops->rx_burst(p, pkts, PKT_BURST);
+
+		if (n < 0) {
+			port_fail(p, strerror(-n));
+			return;
+		}
+		if (n > 0)
+			bridge_input(&p->sw->br, pkts, (unsigned int)n);
+		if (n < PKT_BURST)
+			return;
+	}
+}
+
+static void
+account_tx(struct port *p, struct pkt **pkts, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		p->c.tx_bytes += pkts[i]->len;
+		pkt_put(pkts[i]);
+	}
+	p->c.tx += n;
+}
+
+static void
+want_write(struct port *p, bool on)
+{
+	uint32_t ev = on ? p->lfd.events | EPOLLOUT
+			 : p->lfd.events & ~(uint32_t)EPOLLOUT;
+
+	if (p->lfd.fd >= 0)
+		loop_mod(port_loop(p), &p->lfd, ev);
+}
+
+/**
+ * port_xmit() - send a batch to @p: now if it can take it, else into its
+ * backlog, else dropped (backlog-full)
+ * @p: the destination
+ * @b: the frames; the batch's references are consumed and it is emptied
+ *
+ * Data path.
+ */
+void
+port_xmit(struct port *p, struct pkt_batch *b)
+{
+	unsigned int n = b->n, sent = 0;
+
+	p->c.tx_offered += n;
+	b->n = 0;
+	if (p->bl_len == 0) {
+		int r = p->ops->tx_burst(p, b->pkts, n);
+
+		if (r < 0) {
+			p->c.drops[PORT_DROP_PEER_GONE] += n;
+			for (unsigned int i = 0; i < n; i++)
+				pkt_put(b->pkts[i]);
+			port_fail(p, strerror(-r));
+			return;
+		}
+		sent = (unsigned int)r;
+		account_tx(p, b->pkts, sent);
+	}
+	if (sent == n)
+		return;
+	for (unsigned int i = sent; i < n; i++) {
+		if (p->bl_len == p->bl_cap) {
+			p->c.drops[PORT_DROP_BACKLOG_FULL]++;
+			pkt_put(b->pkts[i]);
+			continue;
+		}
+		p->backlog[(p->bl_head + p->bl_len) % p->bl_cap] = b->pkts[i];
+		p->bl_len++;
+	}
+	want_write(p, true);
+}
+
+/**
+ * port_tx_ready() - @p's fd is writable: drain the backlog in order
+ * @p: the port
+ */
+void
+port_tx_ready(struct port *p)
+{
+	struct pkt *chunk[PKT_BURST];
+
+	while (p->bl_len) {
+		unsigned int n = MIN(p->bl_len, PKT_BURST);
+		int r;
+
+		for (unsigned int i = 0; i < n; i++)
+			chunk[i] = p->backlog[(p->bl_head + i) % p->bl_cap];
+		r = p->ops->tx_burst(p, chunk, n);
+		if (r < 0) {
+			/* A kind that survives its peer must not spin here. */
+			drop_backlog(p);
+			want_write(p, false);
+			port_fail(p, strerror(-r));
+			return;
+		}
+		account_tx(p, chunk, (unsigned int)r);
+		p->bl_head = (p->bl_head + (unsigned int)r) % p->bl_cap;
+		p->bl_len -= (unsigned int)r;
+		if ((unsigned int)r < n)
+			return;
+	}
+	p->bl_head = 0;
+	want_write(p, false);
+}
+
+/**
+ * port_on_event() - the loop handler for a port's main fd: writable drains
+ * the backlog, readable (or hung up) receives
+ * @lfd:    &port->lfd
+ * @events: epoll events
+ */
+void
+port_on_event(struct loop_fd *lfd, uint32_t events)
+{
+	struct port *p = container_of(lfd, struct port, lfd);
+
+	if (events & EPOLLOUT)
+		port_tx_ready(p);
+	if (p->destroyed)
+		return;
+	if (p->ops->rx_burst && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		port_rx(p);
+		return;
+	}
+	if (events & (EPOLLHUP | EPOLLERR))
+		port_fail(p, "peer hung up");
+}
+
+/**
+ * port_totals() - the switch-wide counters: live ports plus those gone
+ * @sw:  the switch
+ * @out: the sums
+ */
+void
+port_totals(const struct sw *sw, struct port_counters *out)
+{
+	*out = sw->gone;
+	for (const struct port *p = sw->ports_head; p; p = p->next)
+		fold_counters(out, &p->c);
+}

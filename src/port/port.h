@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * port.h - ports, port kinds and the switch they belong to.
+ *
+ * Theory of operation
+ *
+ * A port is one attachment: a QEMU guest's socket, a tap, a VXLAN peer set.
+ * Each port has a kind (struct port_ops, one file per kind, listed in
+ * port_kinds[] in port.c), an id, the spec it was created from (read back
+ * verbatim by "lanyardctl show"), counters and a bounded transmit backlog.
+ *
+ * Some ports are *listeners*: a stream listener or a datagram endpoint does
+ * not carry frames itself but creates a child port for each peer that
+ * arrives (ID.1, ID.2, ...).  Children die with their peer, and with their
+ * listener.
+ *
+ * Life cycle
+ *
+ *   port_create()  parse the spec, allocate the port with the kind's private
+ *                  area, call ops->open().  On failure nothing is left.
+ *   port_spawn()   a listener makes a child (same kind or not); the caller
+ *                  finishes the child's setup and calls port_set_up().
+ *   port_set_up()  the port starts forwarding: it joins the bridge's port
+ *                  set, so floods reach it and it may be learned on.
+ *   port_set_down() it stops forwarding: leaves the set, its MAC entries
+ *                  are flushed, its backlog is dropped (counted peer-gone).
+ *                  A dialling stream port goes down and up again on every
+ *                  reconnect and keeps its id.
+ *   port_destroy() down, ops->close(), counters folded into the switch
+ *                  totals, unlinked; memory freed after the current loop
+ *                  iteration (other events of this iteration may still
+ *                  name it; their loop_fd is dead by then).
+ *
+ * Frames in: a kind's fd handler calls port_rx(), which runs ops->rx_burst()
+ * and hands each burst to bridge_input().  Frames out: the bridge calls
+ * port_xmit() with one batch per destination; what ops->tx_burst() does not
+ * take goes to the backlog and EPOLLOUT is armed on p->lfd; when it fires,
+ * port_tx_ready() drains the backlog.  The backlog drops at its tail, so a
+ * frame a kind has partly written stays at its head until finished.
+ *
+ * Counters and conservation (asserted by the tests, for every port):
+ *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
+ *                                 same-port, no-port)
+ *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone)
+ * A flooded frame is one rx on its ingress port and one tx_offered on each
+ * port it is flooded to.  Counters of destroyed ports are kept in the
+ * switch's totals, so the equations also hold switch-wide.
+ */
+#ifndef LANYARD_PORT_PORT_H
+#define LANYARD_PORT_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bridge/bridge.h"
+#include "core/loop.h"
+#include "core/pkt.h"
+#include "core/util.h"
+#include "proto/opts.h"
+
+#define PORT_ID_MAX 64
+#define PORT_PEER_MAX 128
+
+struct port;
+struct sw;
+
+enum port_drop {
+	/* ingress */
+	PORT_DROP_RUNT = 0,	/* shorter than an Ethernet header */
+	PORT_DROP_OVERSIZE,	/* longer than the frame buffers */
+	PORT_DROP_NO_BUFFER,	/* the packet pool was empty */
+	PORT_DROP_BAD_SRC,	/* multicast or zero source MAC */
+	PORT_DROP_SAME_PORT,	/* destination lives on the ingress port */
+	PORT_DROP_NO_PORT,	/* flood with no other port to go to */
+	/* egress */
+	PORT_DROP_BACKLOG_FULL,	/* peer slow and backlog full */
+	PORT_DROP_PEER_GONE,	/* peer left with frames still queued */
+	PORT_DROP_MAX
+};
+#define PORT_DROP_FIRST_EGRESS PORT_DROP_BACKLOG_FULL
+
+enum port_error {
+	PORT_ERR_BAD_LENGTH = 0,	/* stream length 0 or > 69632 */
+	PORT_ERR_PEER_LIMIT,	/* endpoint refused a new peer */
+	PORT_ERR_IO,		/* a socket error ended a connection */
+	PORT_ERR_BAD_PEER,	/* a sender that cannot be answered */
+	PORT_ERR_MAX
+};
+
+struct port_counters {
+	uint64_t rx, rx_bytes, rx_fwd;
+	uint64_t tx, tx_bytes, tx_offered;
+	uint64_t rx_ignored;	/* own multicast echoes: not the peer's */
+	uint64_t drops[PORT_DROP_MAX];
+	uint64_t errors[PORT_ERR_MAX];
+};
+
+enum port_state {
+	PORT_STATE_INIT = 0,
+	PORT_STATE_LISTENING,	/* a listener */
+	PORT_STATE_UP,		/* forwarding */
+	PORT_STATE_DOWN,	/* waiting for its peer (dial, re-dial) */
+};
+
+/*
+ * struct port_ops - one port kind.  Every member documents when it is
+ * called, whether it may be NULL, who owns packets, and what it returns.
+ */
+struct port_ops {
+	const char *kind;	/* "stream", "dgram", "mcast" */
+	size_t priv_size;	/* bytes of kind state, see port_priv() */
+	/*
+	 * Control path, from port_create().  Reads the kind's keys from 'o'
+	 * (common keys are already taken), opens fds, registers them.
+	 * 0 or -errno with the reason in 'err'; on failure it must have
+	 * undone everything (close() is not called).  Never NULL.
+	 */
+	int (*open)(struct port *p, struct opts *o, char *err);
+	/*
+	 * Data path, from port_rx().  Never blocks.  Fills 'pkts' with up to
+	 * 'max' received frames, each with one reference and pkt->in set
+	 * (a listener sets its children).  Returns the count, or -errno when
+	 * the port must go down.  port_rx() calls again while 'max' frames
+	 * come back, so a kind reads from the kernel a bounded number of
+	 * times per loop iteration (fairness between ports).  NULL for ports
+	 * that receive through their listener.
+	 */
+	int (*rx_burst)(struct port *p, struct pkt **pkts, unsigned int max);
+	/*
+	 * Data path, from port_xmit() and port_tx_ready().  Never blocks.
+	 * Sends what the peer takes now from the front of 'pkts' and returns
+	 * that count; the caller keeps references and the rest.  A frame
+	 * partly written is not counted and must come first next time (the
+	 * kind remembers how much of it went).  -errno: the peer is gone.
+	 * Never NULL for forwarding ports.
+	 */
+	int (*tx_burst)(struct port *p, struct pkt **pkts, unsigned int n);
+	/*
+	 * Control path.  Closes the kind's fds and frees its state; must
+	 * cope with a half-open port.  May be NULL.
+	 */
+	void (*close)(struct port *p);
+	/*
+	 * Called by port_fail() when rx_burst or tx_burst reported an error
+	 * or the peer hung up.  A kind that outlives its peer (a dialling
+	 * stream port) takes itself down and schedules a re-dial; NULL means
+	 * port_destroy().
+	 */
+	void (*fail)(struct port *p, const char *why);
+	/*
+	 * Control path.  Writes the QEMU option that attaches a guest to
+	 * this port ("-netdev stream,id=n0,..."), or "" if none.  May be NULL.
+	 */
+	void (*qemu_hint)(const struct port *p, char *buf, size_t len);
+};
+
+struct port {
+	char id[PORT_ID_MAX];
+	const struct port_ops *ops;
+	struct sw *sw;
+	struct port *parent;		/* listener that spawned it, or NULL */
+	struct port *next, *prev;	/* sw registry, creation order */
+	enum port_state state;
+	char *spec;			/* as given; children: parent's */
+	char peer[PORT_PEER_MAX];	/* peer address, for show */
+	struct loop_fd lfd;		/* main fd; EPOLLOUT when backlogged */
+	struct loop_defer free_defer;
+	struct port_counters c;
+	unsigned int n_children;
+	unsigned int child_seq;		/* last child number handed out */
+	/* bridge state */
+	unsigned int fwd_index;		/* in bridge->fwd[] while UP */
+	uint32_t max_macs, n_macs;
+	uint16_t pvid;
+	uint64_t learn_key, learn_gen;	/* last source learned: skip repeats */
+	uint32_t learn_sec;
+	struct pkt_batch stage;		/* this burst's frames for this port */
+	struct port *stage_next;
+	bool staged;
+	/* transmit backlog: a ring of pkt references */
+	struct pkt **backlog;
+	uint32_t bl_cap, bl_head, bl_len;
+	bool destroyed;
+	void *priv;			/* ops->priv_size bytes */
+};
+
+/*
+ * struct sw - the switch: one loop, one packet pool, one bridge, the
+ * registry of ports, and the counters of ports already gone.
+ */
+struct sw {
+	struct loop loop;
+	struct pkt_pool pool;
+	struct bridge br;
+	struct port *ports_head, *ports_tail;
+	unsigned int n_ports;
+	struct port_counters gone;	/* folded in by port_destroy() */
+	uint32_t backlog_default;
+	uint32_t max_macs_default;
+	uint32_t frame_max;
+};
+
+extern const struct port_ops *const port_kinds[];
+
+int port_create(struct sw *sw, const char *spec, struct port **out,
+		char *err);
+struct port *port_spawn(struct port *listener, const struct port_ops *ops,
+			char *err);
+void port_set_up(struct port *p);
+void port_set_down(struct port *p, const char *why);
+void port_fail(struct port *p, const char *why);
+void port_destroy(struct port *p, const char *why);
+struct port *port_find(struct sw *sw, const char *id);
+void port_rx(struct port *p);
+void port_xmit(struct port *p, struct pkt_batch *b);
+void port_tx_ready(struct port *p);
+void port_count_rx_drop(struct port *p, enum port_drop cause,
+			uint64_t bytes);
+void port_totals(const struct sw *sw, struct port_counters *out);
+const char *port_drop_name(enum port_drop d);
+const char *port_error_name(enum port_error e);
+const char *port_state_name(enum port_state s);
+void port_on_event(struct loop_fd *lfd, uint32_t events);
+
+/**
+ * port_priv() - the kind's private state
+ * @p: the port
+ *
+ * Return: ops->priv_size bytes, zeroed at creation.
+ */
+static inline void *
+port_priv(const struct port *p)
+{
+	return p->priv;
+}
+
+/**
+ * port_loop() - the event loop the port runs in
+ * @p: the port
+ *
+ * Return: the switch's loop.
+ */
+static inline struct loop *
+port_loop(const struct port *p)
+{
+	return &p->sw->loop;
+}
+
+#endif /* LANYARD_PORT_PORT_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmdline.c - lanyard's command-line options.  Accepts "--opt value",
+ * "--opt=value" and the short forms listed in cmdline_usage; every rejection
+ * names the option and the reason.
+ */
+#include "proto/cmdline.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/pkt.h"
+#include "core/util.h"
+#include "proto/opts.h"
+
+const char cmdline_usage[] =
+	"usage: lanyard [OPTIONS]\n"
+	"\n"
+	"A userspace Ethernet switch for QEMU guests, containers and hosts.\n"
+	"\n"
+	"  -p, --port SPEC        add a port (repeatable), QEMU -netdev style:\n"
+	"                           stream,id=ID,path=PATH[,server=on|off]\n"
+	"                           stream,id=ID,host=H,port=N[,server=on|off]\n"
+	"                           dgram,id=ID,path=PATH[,remote.path=P]\n"
+	"                           dgram,id=ID,host=H,port=N[,remote.host=H,remote.port=N]\n"
+	"                           mcast,id=ID,group=G,port=N[,localaddr=IP]\n"
+	"                         common keys: backlog=N max_macs=N idle=S (dgram)\n"
+	"                         see docs/ports.md; with no --port, a stream\n"
+	"                         listener and a dgram endpoint are created in\n"
+	"                         $XDG_RUNTIME_DIR/lanyard (or /run/lanyard as root)\n"
+	"  -c, --ctl PATH         control socket (default: ctl.sock in that dir)\n"
+	"      --fdb-size N       MAC table capacity (default 65536)\n"
+	"      --ageing SECONDS   forget MACs unseen this long, 0 = never\n"
+	"                         (default 300)\n"
+	"      --pool N           packet buffers preallocated (default 4096)\n"
+	"      --frame-max BYTES  largest frame carried (default 65550)\n"
+	"      --backlog N        default per-port backlog in frames (256)\n"
+	"      --max-macs N       default per-port MAC limit, 0 = none (4096)\n"
+	"      --log-level LEVEL  err, warn, info or debug (default info)\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          print the version\n";
+
+enum opt_id {
+	OPT_PORT = 1,
+	OPT_CTL,
+	OPT_FDB_SIZE,
+	OPT_AGEING,
+	OPT_POOL,
+	OPT_FRAME_MAX,
+	OPT_BACKLOG,
+	OPT_MAX_MACS,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+struct opt_def {
+	const char *long_name;
+	char short_name;
+	bool has_arg;
+	enum opt_id id;
+};
+
+static const struct opt_def defs[] = {
+	{"port", 'p', true, OPT_PORT},
+	{"ctl", 'c', true, OPT_CTL},
+	{"fdb-size", 0, true, OPT_FDB_SIZE},
+	{"ageing", 0, true, OPT_AGEING},
+	{"pool", 0, true, OPT_POOL},
+	{"frame-max", 0, true, OPT_FRAME_MAX},
+	{"backlog", 0, true, OPT_BACKLOG},
+	{"max-macs", 0, true, OPT_MAX_MACS},
+	{"log-level", 0, true, OPT_LOG_LEVEL},
+	{"help", 'h', false, OPT_HELP},
+	{"version", 'V', false, OPT_VERSION},
+};
+
+static const struct opt_def *
+find_def(const char *arg, const char **inline_val)
+{
+	*inline_val = NULL;
+	if (arg[0] == '-' && arg[1] == '-') {
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t n = eq ? (size_t)(eq - name) : strlen(name);
+
+		for (size_t i = 0; i < ARRAY_SIZE(defs); i++) {
+			if (strlen(defs[i].long_name) == n &&
+			    memcmp(defs[i].long_name, name, n) == 0) {
+				*inline_val = eq ? eq + 1 : NULL;
+				return &defs[i];
+			}
+		}
+		return NULL;
+	}
+	if (arg[0] == '-' && arg[1] && arg[2] == '\0') {
+		for (size_t i = 0; i < ARRAY_SIZE(defs); i++)
+			if (defs[i].short_name == arg[1])
+				return &defs[i];
+	}
+	return NULL;
+}
+
+static int
+number(const char *opt, const char *v, uint32_t min, uint32_t max,
+       uint32_t *out, char *err)
+{
+	if (opts_parse_u32(v, min, max, out))
+		return ERR_SET(err, -EINVAL,
+			       "--%s: expected a number from %u to %u, got '%s'",
+			       opt, min, max, v);
+	return 0;
+}
+
+static int
+apply(struct cmdline *c, const struct opt_def *d, const char *v, char *err)
+{
+	switch (d->id) {
+	case OPT_PORT:
+		if (c->n_ports == CMDLINE_MAX_PORTS)
+			return ERR_SET(err, -EINVAL, "--port: more than %d",
+				       CMDLINE_MAX_PORTS);
+		c->ports[c->n_ports++] = v;
+		return 0;
+	case OPT_CTL:
+		if (!*v)
+			return ERR_SET(err, -EINVAL, "--ctl: empty path");
+		c->ctl_path = v;
+		return 0;
+	case OPT_FDB_SIZE:
+		return number(d->long_name, v, 16, 1U << 24, &c->fdb_size, err);
+	case OPT_AGEING:
+		return number(d->long_name, v, 0, 1000000, &c->ageing, err);
+	case OPT_POOL:
+		return number(d->long_name, v, 256, 1U << 22, &c->pool, err);
+	case OPT_FRAME_MAX:
+		return number(d->long_name, v, 1514, 1U << 18, &c->frame_max,
+			      err);
+	case OPT_BACKLOG:
+		return number(d->long_name, v, 1, 1U << 16, &c->backlog, err);
+	case OPT_MAX_MACS:
+		return number(d->long_name, v, 0, 1U << 24, &c->max_macs, err);
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(v, &c->log_level))
+			return ERR_SET(err, -EINVAL,
+				       "--log-level: expected err, warn, info "
+				       "or debug, got '%s'",
+				       v);
+		return 0;
+	case OPT_HELP:
+		c->help = true;
+		return 0;
+	case OPT_VERSION:
+		c->version = true;
+		return 0;
+	}
+	return ERR_SET(err, -EINVAL, "internal: unhandled option");
+}
+
+/**
+ * cmdline_parse() - read lanyard's options
+ * @argc: argument count, argv[0] included
+ * @argv: the arguments; the strings must outlive @c (specs point into them)
+ * @c:    filled with defaults, then the options
+ * @err:  one line naming the option and the reason, on failure
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->fdb_size = CMDLINE_FDB_SIZE_DEFAULT;
+	c->ageing = CMDLINE_AGEING_DEFAULT;
+	c->pool = PKT_POOL_DEFAULT;
+	c->frame_max = PKT_FRAME_MAX_DEFAULT;
+	c->backlog = CMDLINE_BACKLOG_DEFAULT;
+	c->max_macs = CMDLINE_MAX_MACS_DEFAULT;
+	c->log_level = LOG_LVL_INFO;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v;
+		const struct opt_def *d = find_def(arg, &v);
+		int ret;
+
+		if (!d)
+			return ERR_SET(err, -EINVAL,
+				       "%s: unknown option (see --help)", arg);
+		if (!d->has_arg && v)
+			return ERR_SET(err, -EINVAL, "--%s takes no value",
+				       d->long_name);
+		if (d->has_arg && !v) {
+			if (i + 1 >= argc)
+				return ERR_SET(err, -EINVAL,
+					       "--%s: missing value",
+					       d->long_name);
+			v = argv[++i];
+		}
+		ret = apply(c, d, v, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

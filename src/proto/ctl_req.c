@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_req.c - parse one control request line.
+ */
+#include "proto/ctl_req.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "core/util.h"
+
+static const struct {
+	const char *name;
+	enum ctl_cmd cmd;
+} cmds[] = {
+	{"show", CTL_CMD_SHOW},
+	{"fdb", CTL_CMD_FDB},
+	{"version", CTL_CMD_VERSION},
+};
+
+static int
+fail(const char **code, const char *c, char *err, const char *msg,
+     const char *arg)
+{
+	*code = c;
+	return ERR_SET(err, -EINVAL, "%s%s", msg, arg ? arg : "");
+}
+
+static int
+read_fields(json_t *o, struct ctl_req *req, const char **code, char *err)
+{
+	json_t *cmd = json_object_get(o, "cmd");
+	json_t *ver = json_object_get(o, "version");
+	json_t *port = json_object_get(o, "port");
+	const char *name;
+
+	if (!json_is_string(cmd))
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'cmd' must be a string", NULL);
+	if (ver && (!json_is_integer(ver) || json_integer_value(ver) < 1 ||
+		    json_integer_value(ver) > 1000000))
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'version' must be a positive integer", NULL);
+	req->version = ver ? (uint32_t)json_integer_value(ver) : 1;
+	if (req->version > CTL_PROTO_VERSION)
+		return fail(code, CTL_ERR_VERSION, err,
+			    "this lanyard speaks control protocol version 1",
+			    NULL);
+	if (port) {
+		const char *s = json_string_value(port);
+
+		if (!s || !*s || strlen(s) >= sizeof(req->port))
+			return fail(code, CTL_ERR_BAD_REQUEST, err,
+				    "'port' must be a port id", NULL);
+		memcpy(req->port, s, strlen(s) + 1);
+	}
+	name = json_string_value(cmd);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(name, cmds[i].name) == 0) {
+			req->cmd = cmds[i].cmd;
+			return 0;
+		}
+	}
+	return fail(code, CTL_ERR_UNKNOWN_CMD, err, "unknown command: ",
+		    name);
+}
+
+/**
+ * ctl_req_parse() - read one request
+ * @line: the bytes of one line, without the newline; need not be
+ *        NUL-terminated
+ * @len:  their count
+ * @req:  filled on success
+ * @code: on failure, one of the CTL_ERR_* codes
+ * @err:  on failure, a message for the client
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+ctl_req_parse(const char *line, size_t len, struct ctl_req *req,
+	      const char **code, char *err)
+{
+	json_error_t jerr;
+	json_t *o;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if (len > CTL_LINE_MAX)
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "request longer than 65536 bytes", NULL);
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		return fail(code, CTL_ERR_BAD_JSON, err, "bad JSON: ",
+			    jerr.text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "a request is a JSON object", NULL);
+	}
+	ret = read_fields(o, req, code, err);
+	json_decref(o);
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_req.h - requests of the control protocol (docs/control-protocol.md):
+ * one JSON object per line, {"cmd": "show"} or {"cmd": "fdb", ...}.
+ *
+ * The parser is pure (jansson, no I/O), so it is unit-tested and fuzzed
+ * alone; the server in ctl/ acts on the result.
+ */
+#ifndef LANYARD_PROTO_CTL_REQ_H
+#define LANYARD_PROTO_CTL_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_PROTO_VERSION 1
+#define CTL_LINE_MAX 65536
+#define CTL_ARG_MAX 64
+
+enum ctl_cmd {
+	CTL_CMD_SHOW = 1,
+	CTL_CMD_FDB,
+	CTL_CMD_VERSION,
+};
+
+struct ctl_req {
+	enum ctl_cmd cmd;
+	uint32_t version;		/* the client's, 1 if absent */
+	char port[CTL_ARG_MAX];		/* optional filter: one port id */
+};
+
+/* Error codes sent back in {"error": {"code": ...}}. */
+#define CTL_ERR_BAD_JSON "bad-json"
+#define CTL_ERR_BAD_REQUEST "bad-request"
+#define CTL_ERR_UNKNOWN_CMD "unknown-command"
+#define CTL_ERR_VERSION "unsupported-version"
+#define CTL_ERR_NO_PORT "no-such-port"
+
+int ctl_req_parse(const char *line, size_t len, struct ctl_req *req,
+		  const char **code, char *err);
+
+#endif /* LANYARD_PROTO_CTL_REQ_H */

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lanyardctl - command-line client of lanyard's control socket.  Sends one
+ * JSON request line, reads one reply line, prints it as a table or (-j) as
+ * JSON.  The protocol is in docs/control-protocol.md.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/paths.h"
+
+static const char usage[] =
+	"usage: lanyardctl [--ctl PATH] [-j] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  show [PORT]    ports: kind, configuration, state, peer, MACs\n"
+	"                 learned and counters; then the switch totals\n"
+	"  fdb [PORT]     the MAC table: MAC, VLAN, port, age in seconds\n"
+	"  version        lanyard's version and control protocol version\n"
+	"\n"
+	"Options:\n"
+	"  -c, --ctl PATH   control socket (default: /run/lanyard/ctl.sock as\n"
+	"                   root, else $XDG_RUNTIME_DIR/lanyard/ctl.sock)\n"
+	"  -j, --json       print the reply as JSON\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"Exit status: 0 ok, 1 lanyard answered with an error, 2 bad usage,\n"
+	"3 cannot reach lanyard.\n";
+
+static int
+connect_ctl(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "lanyardctl: %s: path too long\n", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		fprintf(stderr, "lanyardctl: %s: %s (is lanyard running?)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t r = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Read one reply line (any length). */
+static char *
+read_line(int fd)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		ssize_t r;
+		char *nl = memchr(buf, '\n', len);
+
+		if (nl) {
+			*nl = '\0';
+			return buf;
+		}
+		if (len == cap) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+		r = recv(fd, buf + len, cap - len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	free(buf);
+	return NULL;
+}
+
+static json_int_t
+num(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void
+print_counters(json_t *c, const char *indent)
+{
+	json_t *drops = json_object_get(c, "drops");
+	json_t *errors = json_object_get(c, "errors");
+	const char *k;
+	json_t *v;
+	int any = 0;
+
+	printf("%srx %lld frames %lld bytes (forwarded %lld)  tx %lld frames "
+	       "%lld bytes (offered %lld)  queued %lld\n",
+	       indent, (long long)num(c, "rx"), (long long)num(c, "rx_bytes"),
+	       (long long)num(c, "rx_fwd"), (long long)num(c, "tx"),
+	       (long long)num(c, "tx_bytes"), (long long)num(c, "tx_offered"),
+	       (long long)num(c, "queued"));
+	json_object_foreach(drops, k, v) {
+		if (json_integer_value(v)) {
+			printf("%s%s%s %lld", any ? "" : indent,
+			       any ? ", " : "drops: ", k,
+			       (long long)json_integer_value(v));
+			any = 1;
+		}
+	}
+	json_object_foreach(errors, k, v) {
+		if (json_integer_value(v)) {
+			printf("%s%s%s %lld", any ? "" : indent,
+			       any ? ", " : "errors: ", k,
+			       (long long)json_integer_value(v));
+			any = 1;
+		}
+	}
+	if (num(c, "rx_ignored"))
+		printf("%s%sown echoes ignored %lld", any ? "" : indent,
+		       any ? ", " : "", (long long)num(c, "rx_ignored"));
+	if (any || num(c, "rx_ignored"))
+		printf("\n");
+}
+
+static void
+print_show(json_t *r)
+{
+	json_t *ports = json_object_get(r, "ports"), *p;
+	json_t *fs = json_object_get(r, "fdb_stats");
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		json_t *parent = json_object_get(p, "parent");
+		const char *ind = json_is_string(parent) ? "  " : "";
+
+		printf("%s%s: kind=%s state=%s peer=%s", ind,
+		       json_string_value(json_object_get(p, "id")),
+		       json_string_value(json_object_get(p, "kind")),
+		       json_string_value(json_object_get(p, "state")),
+		       json_string_value(json_object_get(p, "peer")));
+		if (json_is_string(parent))
+			printf(" macs=%lld\n", (long long)num(p, "macs"));
+		else
+			printf("\n%s  config: %s\n", ind,
+			       json_string_value(json_object_get(p, "config")));
+		if (strcmp(json_string_value(json_object_get(p, "state")),
+			   "listening") != 0)
+			print_counters(json_object_get(p, "counters"),
+				       json_is_string(parent) ? "    " : "  ");
+	}
+	printf("totals:\n");
+	print_counters(json_object_get(r, "totals"), "  ");
+	printf("fdb: %lld of %lld entries (learned %lld, moved %lld, aged "
+	       "%lld, refused full %lld, refused port limit %lld)\n",
+	       (long long)num(fs, "count"), (long long)num(fs, "capacity"),
+	       (long long)num(fs, "learned"), (long long)num(fs, "moved"),
+	       (long long)num(fs, "aged"), (long long)num(fs, "full"),
+	       (long long)num(fs, "port_limit"));
+}
+
+static void
+print_fdb(json_t *r)
+{
+	json_t *e;
+	size_t i;
+
+	printf("%-17s %4s %-16s %6s\n", "MAC", "VLAN", "PORT", "AGE");
+	json_array_foreach(json_object_get(r, "fdb"), i, e) {
+		printf("%-17s %4lld %-16s %5llds%s\n",
+		       json_string_value(json_object_get(e, "mac")),
+		       (long long)num(e, "vlan"),
+		       json_string_value(json_object_get(e, "port")),
+		       (long long)num(e, "age"),
+		       json_is_true(json_object_get(e, "static")) ? " static"
+								  : "");
+	}
+}
+
+static int
+run(const char *ctl, const char *cmd, const char *arg, int json_out)
+{
+	json_t *req = json_pack("{si ss}", "version", 1, "cmd", cmd), *rep;
+	char *line, *text;
+	int fd, ret = 0;
+
+	if (arg)
+		json_object_set_new(req, "port", json_string(arg));
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	fd = connect_ctl(ctl);
+	if (fd < 0) {
+		free(text);
+		return 3;
+	}
+	if (send_all(fd, text, strlen(text)) || send_all(fd, "\n", 1)) {
+		fprintf(stderr, "lanyardctl: send: %s\n", strerror(errno));
+		free(text);
+		close(fd);
+		return 3;
+	}
+	free(text);
+	line = read_line(fd);
+	close(fd);
+	if (!line) {
+		fprintf(stderr, "lanyardctl: no reply from lanyard\n");
+		return 3;
+	}
+	rep = json_loads(line, 0, NULL);
+	if (!rep) {
+		fprintf(stderr, "lanyardctl: unreadable reply\n");
+		free(line);
+		return 3;
+	}
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		json_t *e = json_object_get(rep, "error");
+
+		fprintf(stderr, "lanyardctl: %s: %s\n",
+			json_string_value(json_object_get(e, "code")),
+			json_string_value(json_object_get(e, "message")));
+		ret = 1;
+	}
+	if (json_out)
+		printf("%s\n", line);
+	else if (ret == 0 && strcmp(cmd, "show") == 0)
+		print_show(rep);
+	else if (ret == 0 && strcmp(cmd, "fdb") == 0)
+		print_fdb(rep);
+	else if (ret == 0)
+		printf("lanyard %s, control protocol %lld\n",
+		       json_string_value(json_object_get(rep, "lanyard")),
+		       (long long)num(rep, "protocol"));
+	json_decref(rep);
+	free(line);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	char ctl[256];
+	const char *ctl_path = NULL, *cmd = NULL, *arg = NULL;
+	int json_out = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			json_out = 1;
+		} else if (!strcmp(a, "-c") || !strcmp(a, "--ctl")) {
+			if (++i >= argc) {
+				fprintf(stderr, "lanyardctl: %s: missing "
+						"path\n", a);
+				return 2;
+			}
+			ctl_path = argv[i];
+		} else if (!strncmp(a, "--ctl=", 6)) {
+			ctl_path = a + 6;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "lanyardctl: %s: unknown option (see "
+					"--help)\n", a);
+			return 2;
+		} else if (!cmd) {
+			cmd = a;
+		} else if (!arg) {
+			arg = a;
+		} else {
+			fprintf(stderr, "lanyardctl: %s: unexpected "
+					"argument\n", a);
+			return 2;
+		}
+	}
+	if (!cmd) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "show") && strcmp(cmd, "fdb") &&
+	    strcmp(cmd, "version")) {
+		fprintf(stderr, "lanyardctl: %s: unknown command (see "
+				"--help)\n", cmd);
+		return 2;
+	}
+	if (!ctl_path) {
+		if (paths_default_ctl(ctl, sizeof(ctl))) {
+			fprintf(stderr, "lanyardctl: control path too long\n");
+			return 2;
+		}
+		ctl_path = ctl;
+	}
+	return run(ctl_path, cmd, arg, json_out);
+}
