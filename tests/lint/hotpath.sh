@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# hotpath.sh - objective: the data path never allocates, prints, logs
+# (except through log_ratelimited), locks, sleeps or calls epoll_ctl
+# directly (STYLE.md §6).  The functions listed below are those that run
+# per burst; this fails naming the file, function and call if one of them
+# uses a banned call.
+set -euo pipefail
+src=${1:-$(dirname "$0")/../../src}
+
+declare -A hot=(
+	[bridge/bridge.c]="bridge_input classify flood learn stage"
+	[bridge/fdb.c]="fdb_learn fdb_lookup find insert remove_slot fdb_age slot_of"
+	[core/pkt.c]="pkt_alloc_burst"
+	[port/mmsg.c]="mmsg_recv mmsg_send mmsg_discard"
+	[port/port.c]="port_rx port_xmit port_tx_ready account_tx want_write port_on_event port_count_rx_drop"
+	[port/stream.c]="stream_rx_burst parse take_record fill stream_tx_burst"
+	[port/dgram.c]="dgram_rx_burst attribute read_budget child_find dgram_tx_burst discard_one"
+	[port/mcast.c]="mcast_rx_burst mcast_tx_burst is_echo"
+)
+banned='(^|[^a-z_])(malloc|calloc|realloc|free|strdup|printf|fprintf|puts|syslog|log_err|log_warn|log_info|log_debug|log_msg|pthread_mutex_lock|epoll_ctl|sleep|usleep|nanosleep)[[:space:]]*\('
+
+status=0
+checked=0
+for f in "${!hot[@]}"; do
+	if [ ! -f "$src/$f" ]; then
+		echo "hotpath: $f: missing" >&2
+		status=1
+		continue
+	fi
+	out=$(awk -v fns=" ${hot[$f]} " -v re="$banned" -v file="$f" '
+		/^[a-z_0-9]+\(/ { fn = $0; sub(/\(.*/, "", fn); seen[fn] = 1 }
+		/^}/ { if (fn != "") fn = "" }
+		fn != "" && index(fns, " " fn " ") && $0 ~ re {
+			printf "hotpath: %s: %s() line %d: %s\n", file, fn, NR, $0
+		}
+		END {
+			n = split(fns, want, " ")
+			for (i = 1; i <= n; i++)
+				if (want[i] != "" && !(want[i] in seen))
+					printf "hotpath: %s: no function %s() (update the list)\n", file, want[i]
+		}' "$src/$f")
+	if [ -n "$out" ]; then
+		echo "$out" >&2
+		status=1
+	fi
+	checked=$((checked + $(wc -w <<<"${hot[$f]}")))
+done
+echo "hotpath: $checked functions checked"
+exit $status
