@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# deps.sh - the Debian 12 packages lanyard needs, and how to get them.
+# Sourced by run.sh and test.sh: deps_ensure build|test installs what is
+# missing when run as root, else prints the exact apt-get line and fails.
+
+# Building: compiler, build system, JSON library for the control socket.
+DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev)
+
+# Testing: unit tests (cmocka), a second compiler with sanitizer and
+# libFuzzer runtimes, real QEMU guests (qemu-system-x86 boots Debian's own
+# kernel and busybox, which the tests fetch with apt-get download), network
+# namespaces (iproute2, util-linux), JSON on the command line (jq).
+DEPS_TEST=("${DEPS_BUILD[@]}" libcmocka-dev clang libclang-rt-14-dev
+	qemu-system-x86 iproute2 util-linux procps jq cpio xz-utils zstd
+	kmod)
+
+deps_missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || printf '%s ' "$p"
+	done
+}
+
+deps_ensure() {
+	local set=$1 missing
+	local -n pkgs="DEPS_${set^^}"
+
+	missing=$(deps_missing "${pkgs[@]}")
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "lanyard: missing Debian packages; install them with:" >&2
+		echo "  sudo apt-get install -y $missing" >&2
+		return 1
+	fi
+	echo "lanyard: installing: $missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 &&
+		apt-get install -y -qq --no-install-recommends $missing >&2
+}
