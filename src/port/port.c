@@ -250,6 +250,7 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 	}
 	ret = opts_check_unused(&o, err);
 	if (ret) {
+		port_set_down(p, NULL);	/* a dial may have connected */
 		if (ops->close)
 			ops->close(p);
 		port_free(p);
