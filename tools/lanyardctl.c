@@ -5,6 +5,7 @@
  * JSON.  The protocol is in docs/control-protocol.md.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,18 @@ static const char usage[] =
 	"usage: lanyardctl [--ctl PATH] [-j] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  show [PORT]    ports: kind, configuration, state, peer, MACs\n"
-	"                 learned and counters; then the switch totals\n"
-	"  fdb [PORT]     the MAC table: MAC, VLAN, port, age in seconds\n"
-	"  version        lanyard's version and control protocol version\n"
+	"  show [PORT]                 ports: kind, configuration, state, peer,\n"
+	"                              MACs learned, counters; switch totals\n"
+	"  stats [PORT] [--reset]      counters (frames, bytes, drops by cause,\n"
+	"                              backlog); --reset zeroes them after\n"
+	"  port add SPEC               add a port while lanyard runs (same SPEC\n"
+	"                              as lanyard --port)\n"
+	"  port del ID                 remove a port (a listener with its peers)\n"
+	"  fdb [show] [PORT]           the MAC table: MAC, VLAN, port, age\n"
+	"  fdb flush [PORT]            forget learned and static MACs\n"
+	"  fdb add MAC PORT [vlan N]   pin MAC to PORT: never aged or moved\n"
+	"  fdb del MAC [vlan N]        remove one entry\n"
+	"  version                     lanyard's and the protocol's versions\n"
 	"\n"
 	"Options:\n"
 	"  -c, --ctl PATH   control socket (default: /run/lanyard/ctl.sock as\n"
@@ -204,17 +213,62 @@ print_fdb(json_t *r)
 	}
 }
 
-static int
-run(const char *ctl, const char *cmd, const char *arg, int json_out)
+static void
+print_stats(json_t *r)
 {
-	json_t *req = json_pack("{si ss}", "version", 1, "cmd", cmd), *rep;
+	const char *id;
+	json_t *c;
+
+	json_object_foreach(json_object_get(r, "stats"), id, c) {
+		printf("%s:\n", id);
+		print_counters(c, "  ");
+	}
+	printf("totals:\n");
+	print_counters(json_object_get(r, "totals"), "  ");
+	if (json_is_true(json_object_get(r, "reset")))
+		printf("(counters reset)\n");
+}
+
+static void
+print_reply(const char *cmd, json_t *rep)
+{
+	json_t *v;
+	size_t i;
+
+	if (strcmp(cmd, "show") == 0) {
+		print_show(rep);
+	} else if (strcmp(cmd, "fdb") == 0) {
+		print_fdb(rep);
+	} else if (strcmp(cmd, "stats") == 0) {
+		print_stats(rep);
+	} else if (strcmp(cmd, "port-add") == 0) {
+		printf("port %s added\n",
+		       json_string_value(json_object_get(rep, "port")));
+		if (*json_string_value(json_object_get(rep, "qemu")))
+			printf("attach a guest with\n    %s\n",
+			       json_string_value(json_object_get(rep, "qemu")));
+	} else if (strcmp(cmd, "port-del") == 0) {
+		json_array_foreach(json_object_get(rep, "removed"), i, v)
+			printf("port %s removed\n", json_string_value(v));
+	} else if (strcmp(cmd, "fdb-flush") == 0) {
+		printf("%lld entries flushed\n",
+		       (long long)num(rep, "flushed"));
+	} else if (strcmp(cmd, "version") == 0) {
+		printf("lanyard %s, control protocol %lld\n",
+		       json_string_value(json_object_get(rep, "lanyard")),
+		       (long long)num(rep, "protocol"));
+	}
+}
+
+static int
+run(const char *ctl, json_t *req, int json_out)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	char *line, *text;
+	json_t *rep;
 	int fd, ret = 0;
 
-	if (arg)
-		json_object_set_new(req, "port", json_string(arg));
 	text = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
 	fd = connect_ctl(ctl);
 	if (fd < 0) {
 		free(text);
@@ -249,25 +303,111 @@ run(const char *ctl, const char *cmd, const char *arg, int json_out)
 	}
 	if (json_out)
 		printf("%s\n", line);
-	else if (ret == 0 && strcmp(cmd, "show") == 0)
-		print_show(rep);
-	else if (ret == 0 && strcmp(cmd, "fdb") == 0)
-		print_fdb(rep);
 	else if (ret == 0)
-		printf("lanyard %s, control protocol %lld\n",
-		       json_string_value(json_object_get(rep, "lanyard")),
-		       (long long)num(rep, "protocol"));
+		print_reply(cmd, rep);
 	json_decref(rep);
 	free(line);
 	return ret;
+}
+
+static int
+usage_error(const char *what)
+{
+	fprintf(stderr, "lanyardctl: %s (see --help)\n", what);
+	return 2;
+}
+
+static int
+set_vlan(json_t *req, int argc, char **argv, int i)
+{
+	char *end;
+	long v;
+
+	if (i == argc)
+		return 0;
+	if (i + 2 != argc || strcmp(argv[i], "vlan") != 0)
+		return -1;
+	v = strtol(argv[i + 1], &end, 10);
+	if (*end || v < 0 || v > 4094)
+		return -1;
+	json_object_set_new(req, "vlan", json_integer(v));
+	return 0;
+}
+
+/* Turn the words after the options into a request, or NULL. */
+static json_t *
+build_request(int argc, char **argv, bool reset, const char **why)
+{
+	json_t *req = json_pack("{si}", "version", 1);
+	const char *w = argc > 0 ? argv[0] : "";
+	const char *cmd = NULL;
+	int ok = 0;
+
+	*why = "missing command";
+	if (!strcmp(w, "show") || !strcmp(w, "stats")) {
+		cmd = w;
+		ok = argc <= 2;
+		if (argc == 2)
+			json_object_set_new(req, "port", json_string(argv[1]));
+		if (reset && strcmp(w, "stats") == 0)
+			json_object_set_new(req, "reset", json_true());
+		else if (reset)
+			ok = 0;
+	} else if (!strcmp(w, "version")) {
+		cmd = w;
+		ok = argc == 1;
+	} else if (!strcmp(w, "port") && argc == 3 && !strcmp(argv[1], "add")) {
+		cmd = "port-add";
+		json_object_set_new(req, "spec", json_string(argv[2]));
+		ok = 1;
+	} else if (!strcmp(w, "port") && argc == 3 && !strcmp(argv[1], "del")) {
+		cmd = "port-del";
+		json_object_set_new(req, "port", json_string(argv[2]));
+		ok = 1;
+	} else if (!strcmp(w, "fdb")) {
+		const char *sub = argc > 1 ? argv[1] : "show";
+		int rest = argc > 1 ? 2 : 1;
+
+		if (!strcmp(sub, "show") || !strcmp(sub, "flush")) {
+			cmd = !strcmp(sub, "show") ? "fdb" : "fdb-flush";
+			ok = argc - rest <= 1;
+			if (argc - rest == 1)
+				json_object_set_new(req, "port",
+						    json_string(argv[rest]));
+		} else if (!strcmp(sub, "add") && argc >= 4) {
+			cmd = "fdb-add";
+			json_object_set_new(req, "mac", json_string(argv[2]));
+			json_object_set_new(req, "port", json_string(argv[3]));
+			ok = set_vlan(req, argc, argv, 4) == 0;
+		} else if (!strcmp(sub, "del") && argc >= 3) {
+			cmd = "fdb-del";
+			json_object_set_new(req, "mac", json_string(argv[2]));
+			ok = set_vlan(req, argc, argv, 3) == 0;
+		} else if (argc == 2) {	/* "fdb PORT" */
+			cmd = "fdb";
+			json_object_set_new(req, "port", json_string(sub));
+			ok = 1;
+		}
+	}
+	if (argc > 0 && (!cmd || !ok))
+		*why = "unknown command or wrong arguments";
+	if (!cmd || !ok) {
+		json_decref(req);
+		return NULL;
+	}
+	json_object_set_new(req, "cmd", json_string(cmd));
+	return req;
 }
 
 int
 main(int argc, char **argv)
 {
 	char ctl[256];
-	const char *ctl_path = NULL, *cmd = NULL, *arg = NULL;
-	int json_out = 0;
+	const char *ctl_path = NULL, *why;
+	char *words[16];
+	int n_words = 0, json_out = 0, ret;
+	bool reset = false;
+	json_t *req;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -277,45 +417,37 @@ main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			json_out = 1;
+		} else if (!strcmp(a, "--reset")) {
+			reset = true;
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--ctl")) {
-			if (++i >= argc) {
-				fprintf(stderr, "lanyardctl: %s: missing "
-						"path\n", a);
-				return 2;
-			}
+			if (++i >= argc)
+				return usage_error("--ctl: missing path");
 			ctl_path = argv[i];
 		} else if (!strncmp(a, "--ctl=", 6)) {
 			ctl_path = a + 6;
-		} else if (a[0] == '-') {
+		} else if (a[0] == '-' && n_words < 3) {
+			/* After "port add", a spec may not start with '-'
+			 * anyway, so any dash word here is an option. */
 			fprintf(stderr, "lanyardctl: %s: unknown option (see "
 					"--help)\n", a);
 			return 2;
-		} else if (!cmd) {
-			cmd = a;
-		} else if (!arg) {
-			arg = a;
+		} else if (n_words == (int)(sizeof(words) / sizeof(*words))) {
+			return usage_error("too many arguments");
 		} else {
-			fprintf(stderr, "lanyardctl: %s: unexpected "
-					"argument\n", a);
-			return 2;
+			words[n_words++] = argv[i];
 		}
 	}
-	if (!cmd) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	if (strcmp(cmd, "show") && strcmp(cmd, "fdb") &&
-	    strcmp(cmd, "version")) {
-		fprintf(stderr, "lanyardctl: %s: unknown command (see "
-				"--help)\n", cmd);
-		return 2;
-	}
+	req = build_request(n_words, words, reset, &why);
+	if (!req)
+		return usage_error(why);
 	if (!ctl_path) {
 		if (paths_default_ctl(ctl, sizeof(ctl))) {
-			fprintf(stderr, "lanyardctl: control path too long\n");
-			return 2;
+			json_decref(req);
+			return usage_error("control path too long");
 		}
 		ctl_path = ctl;
 	}
-	return run(ctl_path, cmd, arg, json_out);
+	ret = run(ctl_path, req, json_out);
+	json_decref(req);
+	return ret;
 }

@@ -74,6 +74,18 @@ ctl_handle(struct sw *sw, const struct ctl_req *req, const char **code,
 	case CTL_CMD_VERSION:
 		return json_pack("{ss si}", "lanyard", LANYARD_VERSION,
 				 "protocol", CTL_PROTO_VERSION);
+	case CTL_CMD_STATS:
+		return ctl_stats(sw, req, code, err);
+	case CTL_CMD_PORT_ADD:
+		return ctl_port_add(sw, req, code, err);
+	case CTL_CMD_PORT_DEL:
+		return ctl_port_del(sw, req, code, err);
+	case CTL_CMD_FDB_FLUSH:
+		return ctl_fdb_flush(sw, req, code, err);
+	case CTL_CMD_FDB_ADD:
+		return ctl_fdb_add(sw, req, code, err);
+	case CTL_CMD_FDB_DEL:
+		return ctl_fdb_del(sw, req, code, err);
 	}
 	*code = CTL_ERR_UNKNOWN_CMD;
 	snprintf(err, ERR_LEN, "unknown command");

@@ -34,5 +34,17 @@ json_t *ctl_show(struct sw *sw, const struct ctl_req *req, const char **code,
 		 char *err);
 json_t *ctl_fdb(struct sw *sw, const struct ctl_req *req, const char **code,
 		char *err);
+json_t *ctl_stats(struct sw *sw, const struct ctl_req *req,
+		  const char **code, char *err);
+json_t *ctl_port_add(struct sw *sw, const struct ctl_req *req,
+		     const char **code, char *err);
+json_t *ctl_port_del(struct sw *sw, const struct ctl_req *req,
+		     const char **code, char *err);
+json_t *ctl_fdb_flush(struct sw *sw, const struct ctl_req *req,
+		      const char **code, char *err);
+json_t *ctl_fdb_add(struct sw *sw, const struct ctl_req *req,
+		    const char **code, char *err);
+json_t *ctl_fdb_del(struct sw *sw, const struct ctl_req *req,
+		    const char **code, char *err);
 
 #endif /* LANYARD_CTL_CTL_H */

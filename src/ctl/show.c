@@ -153,3 +153,48 @@ ctl_fdb(struct sw *sw, const struct ctl_req *req, const char **code,
 	return json_pack("{so so}", "fdb", entries, "fdb_stats",
 			 fdb_stats_json(f));
 }
+
+/**
+ * ctl_stats() - counters of every port (or req->port) and the totals;
+ * with req->reset, the counters are zeroed after being reported
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Return: {"stats": {id: counters}, "totals": counters}, or NULL.
+ */
+json_t *
+ctl_stats(struct sw *sw, const struct ctl_req *req, const char **code,
+	  char *err)
+{
+	json_t *stats = json_object();
+	struct port_counters totals;
+	uint64_t queued = 0;
+	json_t *r;
+
+	if (req->port[0] && !port_find(sw, req->port)) {
+		json_decref(stats);
+		*code = CTL_ERR_NO_PORT;
+		snprintf(err, ERR_LEN, "no port '%s'", req->port);
+		return NULL;
+	}
+	for (struct port *p = sw->ports_head; p; p = p->next) {
+		queued += p->bl_len;
+		if (req->port[0] && strcmp(req->port, p->id) != 0)
+			continue;
+		json_object_set_new(stats, p->id, counters_json(&p->c,
+								p->bl_len));
+	}
+	port_totals(sw, &totals);
+	r = json_pack("{so so sb}", "stats", stats, "totals",
+		      counters_json(&totals, queued), "reset", req->reset);
+	if (req->reset) {
+		for (struct port *p = sw->ports_head; p; p = p->next)
+			if (!req->port[0] || strcmp(req->port, p->id) == 0)
+				port_counters_reset(p);
+		if (!req->port[0])
+			memset(&sw->gone, 0, sizeof(sw->gone));
+	}
+	return r;
+}

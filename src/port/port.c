@@ -601,3 +601,15 @@ port_totals(const struct sw *sw, struct port_counters *out)
 	for (const struct port *p = sw->ports_head; p; p = p->next)
 		fold_counters(out, &p->c);
 }
+
+/**
+ * port_counters_reset() - zero @p's counters, keeping the conservation
+ * equations true: frames still in the backlog count as offered
+ * @p: the port
+ */
+void
+port_counters_reset(struct port *p)
+{
+	memset(&p->c, 0, sizeof(p->c));
+	p->c.tx_offered = p->bl_len;
+}

@@ -218,6 +218,7 @@ void port_tx_ready(struct port *p);
 void port_count_rx_drop(struct port *p, enum port_drop cause,
 			uint64_t bytes);
 void port_totals(const struct sw *sw, struct port_counters *out);
+void port_counters_reset(struct port *p);
 const char *port_drop_name(enum port_drop d);
 const char *port_error_name(enum port_error e);
 const char *port_state_name(enum port_state s);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "proto/eth.h"
 
 static const struct {
 	const char *name;
@@ -17,6 +18,12 @@ static const struct {
 	{"show", CTL_CMD_SHOW},
 	{"fdb", CTL_CMD_FDB},
 	{"version", CTL_CMD_VERSION},
+	{"stats", CTL_CMD_STATS},
+	{"port-add", CTL_CMD_PORT_ADD},
+	{"port-del", CTL_CMD_PORT_DEL},
+	{"fdb-flush", CTL_CMD_FDB_FLUSH},
+	{"fdb-add", CTL_CMD_FDB_ADD},
+	{"fdb-del", CTL_CMD_FDB_DEL},
 };
 
 static int
@@ -25,6 +32,50 @@ fail(const char **code, const char *c, char *err, const char *msg,
 {
 	*code = c;
 	return ERR_SET(err, -EINVAL, "%s%s", msg, arg ? arg : "");
+}
+
+/* The arguments each command needs, checked for type and presence. */
+static int
+read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
+{
+	json_t *spec = json_object_get(o, "spec");
+	json_t *mac = json_object_get(o, "mac");
+	json_t *vlan = json_object_get(o, "vlan");
+	json_t *reset = json_object_get(o, "reset");
+	bool need_port = req->cmd == CTL_CMD_PORT_DEL ||
+			 req->cmd == CTL_CMD_FDB_ADD;
+	bool need_mac = req->cmd == CTL_CMD_FDB_ADD ||
+			req->cmd == CTL_CMD_FDB_DEL;
+
+	if (need_port && !req->port[0])
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'port' is required", NULL);
+	if (req->cmd == CTL_CMD_PORT_ADD) {
+		const char *s = json_string_value(spec);
+
+		if (!s || !*s || strlen(s) >= sizeof(req->spec))
+			return fail(code, CTL_ERR_BAD_REQUEST, err,
+				    "'spec' must be a port spec of 1 to 1023 "
+				    "bytes",
+				    NULL);
+		memcpy(req->spec, s, strlen(s) + 1);
+	}
+	if (need_mac && (!json_is_string(mac) ||
+			 eth_mac_parse(json_string_value(mac), req->mac)))
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'mac' must be a MAC address like "
+			    "52:54:00:12:34:56",
+			    NULL);
+	if (vlan && (!json_is_integer(vlan) || json_integer_value(vlan) < 0 ||
+		     json_integer_value(vlan) > 4094))
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'vlan' must be an integer from 0 to 4094", NULL);
+	req->vlan = vlan ? (uint16_t)json_integer_value(vlan) : 0;
+	if (reset && !json_is_boolean(reset))
+		return fail(code, CTL_ERR_BAD_REQUEST, err,
+			    "'reset' must be true or false", NULL);
+	req->reset = json_is_true(reset);
+	return 0;
 }
 
 static int
@@ -59,7 +110,7 @@ read_fields(json_t *o, struct ctl_req *req, const char **code, char *err)
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		if (strcmp(name, cmds[i].name) == 0) {
 			req->cmd = cmds[i].cmd;
-			return 0;
+			return read_args(o, req, code, err);
 		}
 	}
 	return fail(code, CTL_ERR_UNKNOWN_CMD, err, "unknown command: ",

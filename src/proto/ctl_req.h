@@ -9,6 +9,7 @@
 #ifndef LANYARD_PROTO_CTL_REQ_H
 #define LANYARD_PROTO_CTL_REQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,12 +21,24 @@ enum ctl_cmd {
 	CTL_CMD_SHOW = 1,
 	CTL_CMD_FDB,
 	CTL_CMD_VERSION,
+	CTL_CMD_STATS,		/* port?, reset? */
+	CTL_CMD_PORT_ADD,	/* spec */
+	CTL_CMD_PORT_DEL,	/* port */
+	CTL_CMD_FDB_FLUSH,	/* port? */
+	CTL_CMD_FDB_ADD,	/* mac, port, vlan? */
+	CTL_CMD_FDB_DEL,	/* mac, vlan? */
 };
+
+#define CTL_SPEC_MAX 1024
 
 struct ctl_req {
 	enum ctl_cmd cmd;
 	uint32_t version;		/* the client's, 1 if absent */
-	char port[CTL_ARG_MAX];		/* optional filter: one port id */
+	char port[CTL_ARG_MAX];		/* a port id, or "" */
+	char spec[CTL_SPEC_MAX];	/* port-add */
+	uint8_t mac[6];			/* fdb-add, fdb-del */
+	uint16_t vlan;			/* fdb-add, fdb-del; 0 if absent */
+	bool reset;			/* stats */
 };
 
 /* Error codes sent back in {"error": {"code": ...}}. */
@@ -34,6 +47,9 @@ struct ctl_req {
 #define CTL_ERR_UNKNOWN_CMD "unknown-command"
 #define CTL_ERR_VERSION "unsupported-version"
 #define CTL_ERR_NO_PORT "no-such-port"
+#define CTL_ERR_BAD_SPEC "bad-spec"
+#define CTL_ERR_NO_ENTRY "no-such-entry"
+#define CTL_ERR_FULL "table-full"
 
 int ctl_req_parse(const char *line, size_t len, struct ctl_req *req,
 		  const char **code, char *err);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * admin.c - commands that change the running switch: hot-plugging ports,
+ * static and flushed MAC entries, counter resets.  Each runs between two
+ * bursts on the loop thread, so no frame sees a half-made change; ports
+ * other than the one added or removed lose nothing.
+ */
+#include "ctl/ctl.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "port/port.h"
+#include "proto/eth.h"
+
+static struct port *
+need_port(struct sw *sw, const struct ctl_req *req, const char **code,
+	  char *err)
+{
+	struct port *p = port_find(sw, req->port);
+
+	if (!p) {
+		*code = CTL_ERR_NO_PORT;
+		snprintf(err, ERR_LEN, "no port '%s'", req->port);
+	}
+	return p;
+}
+
+/**
+ * ctl_port_add() - create a port from req->spec, as --port would
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure (names the key and the reason)
+ *
+ * Return: {"port": id, "qemu": hint}, or NULL.
+ */
+json_t *
+ctl_port_add(struct sw *sw, const struct ctl_req *req, const char **code,
+	     char *err)
+{
+	char hint[512] = "";
+	struct port *p;
+
+	if (port_create(sw, req->spec, &p, err)) {
+		*code = CTL_ERR_BAD_SPEC;
+		return NULL;
+	}
+	if (p->ops->qemu_hint)
+		p->ops->qemu_hint(p, hint, sizeof(hint));
+	log_info("port %s: added by the control socket", p->id);
+	return json_pack("{ss ss}", "port", p->id, "qemu", hint);
+}
+
+/**
+ * ctl_port_del() - remove req->port (a listener takes its children along)
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Return: {"removed": [ids]}, or NULL.
+ */
+json_t *
+ctl_port_del(struct sw *sw, const struct ctl_req *req, const char **code,
+	     char *err)
+{
+	struct port *p = need_port(sw, req, code, err);
+	json_t *ids;
+
+	if (!p)
+		return NULL;
+	ids = json_array();
+	for (struct port *c = sw->ports_head; c; c = c->next)
+		if (c == p || c->parent == p)
+			json_array_append_new(ids, json_string(c->id));
+	port_destroy(p, "removed by the control socket");
+	return json_pack("{so}", "removed", ids);
+}
+
+/**
+ * ctl_fdb_flush() - forget every learned and static MAC, or those of one
+ * port
+ * @sw:   the switch
+ * @req:  the request (port optional)
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Return: {"flushed": n}, or NULL.
+ */
+json_t *
+ctl_fdb_flush(struct sw *sw, const struct ctl_req *req, const char **code,
+	      char *err)
+{
+	unsigned int n = 0;
+
+	if (req->port[0]) {
+		struct port *p = need_port(sw, req, code, err);
+
+		if (!p)
+			return NULL;
+		n = fdb_flush_port(&sw->br.fdb, p);
+	} else {
+		for (struct port *p = sw->ports_head; p; p = p->next)
+			n += fdb_flush_port(&sw->br.fdb, p);
+	}
+	return json_pack("{si}", "flushed", (int)n);
+}
+
+static uint64_t
+req_key(const struct ctl_req *req)
+{
+	return fdb_key(eth_mac_to_u64(req->mac), req->vlan);
+}
+
+/**
+ * ctl_fdb_add() - pin req->mac (in req->vlan) to req->port: a static
+ * entry, never aged or moved, removed with its port
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Return: {} or NULL.
+ */
+json_t *
+ctl_fdb_add(struct sw *sw, const struct ctl_req *req, const char **code,
+	    char *err)
+{
+	struct port *p = need_port(sw, req, code, err);
+
+	if (!p)
+		return NULL;
+	if (p->state == PORT_STATE_LISTENING) {
+		*code = CTL_ERR_BAD_REQUEST;
+		snprintf(err, ERR_LEN,
+			 "port '%s' is a listener; name one of its peers",
+			 p->id);
+		return NULL;
+	}
+	if (eth_is_multicast(req->mac)) {
+		*code = CTL_ERR_BAD_REQUEST;
+		snprintf(err, ERR_LEN, "a multicast address cannot be pinned");
+		return NULL;
+	}
+	if (fdb_add_static(&sw->br.fdb, req_key(req), p,
+			   bridge_now_sec(&sw->br))) {
+		*code = CTL_ERR_FULL;
+		snprintf(err, ERR_LEN, "the MAC table is full");
+		return NULL;
+	}
+	return json_object();
+}
+
+/**
+ * ctl_fdb_del() - remove the entry of req->mac in req->vlan
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Return: {} or NULL.
+ */
+json_t *
+ctl_fdb_del(struct sw *sw, const struct ctl_req *req, const char **code,
+	    char *err)
+{
+	char text[ETH_MAC_STRLEN];
+
+	if (fdb_del(&sw->br.fdb, req_key(req)) == 0)
+		return json_object();
+	eth_mac_format(req->mac, text);
+	*code = CTL_ERR_NO_ENTRY;
+	snprintf(err, ERR_LEN, "no entry for %s in vlan %u", text,
+		 (unsigned int)req->vlan);
+	return NULL;
+}
