@@ -84,7 +84,8 @@ sw_init(struct sw *sw, const struct cmdline *c, char *err)
 		return ret;
 	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))
 		return ret;
-	return bridge_init(&sw->br, &sw->loop, c->fdb_size, c->ageing, err);
+	return bridge_init(&sw->br, &sw->loop, &sw->pool, c->fdb_size,
+			   c->ageing, err);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "port/port.h"
 #include "proto/eth.h"
+#include "proto/vlan.h"
 
 static void ager_fire(struct loop_timer *t, uint64_t now);
 
@@ -19,6 +20,7 @@ static void ager_fire(struct loop_timer *t, uint64_t now);
  * bridge_init() - set up the MAC table and the forwarding set
  * @br:       the bridge
  * @l:        the loop (for the ageing timer and the clock)
+ * @pool:     where tagged copies for trunks come from
  * @fdb_size: MAC table capacity
  * @ageing:   seconds, 0 = never
  * @err:      reason on failure
@@ -26,14 +28,15 @@ static void ager_fire(struct loop_timer *t, uint64_t now);
  * Return: 0 or -errno.
  */
 int
-bridge_init(struct bridge *br, struct loop *l, uint32_t fdb_size,
-	    uint32_t ageing, char *err)
+bridge_init(struct bridge *br, struct loop *l, struct pkt_pool *pool,
+	    uint32_t fdb_size, uint32_t ageing, char *err)
 {
 	int ret;
 	uint32_t slices;
 
 	memset(br, 0, sizeof(*br));
 	br->loop = l;
+	br->pool = pool;
 	ret = fdb_init(&br->fdb, fdb_size, ageing, err);
 	if (ret)
 		return ret;
@@ -127,7 +130,7 @@ ager_fire(struct loop_timer *t, uint64_t now)
 }
 
 static inline void
-stage(struct bridge *br, struct port *out, struct pkt *pkt)
+stage_one(struct bridge *br, struct port *out, struct pkt *pkt)
 {
 	if (!out->staged) {
 		out->staged = true;
@@ -138,6 +141,74 @@ stage(struct bridge *br, struct port *out, struct pkt *pkt)
 	out->stage.pkts[out->stage.n++] = pkt;
 }
 
+/* Is @p a member of @vlan (may it send and receive frames of it)? */
+static inline bool
+port_member(const struct port *p, uint16_t vlan)
+{
+	switch (p->vlan.mode) {
+	case PORT_VLAN_NONE:
+		return vlan == 0;
+	case PORT_VLAN_ACCESS:
+		return p->vlan.pvid == vlan;
+	case PORT_VLAN_TRUNK:
+		return vlan != 0 && (vlan == p->vlan.native ||
+				     vlan_list_has(p->vlan.allowed, vlan));
+	}
+	return false;
+}
+
+/*
+ * The frame as a trunk with TPID @tpid sends it: a copy with the tag
+ * inserted after the MAC addresses, made once per burst and shared by every
+ * trunk with that TPID.  The copy starts 4 bytes into the headroom so a
+ * frame of --frame-max bytes still fits.  NULL when the pool is empty.
+ */
+static struct pkt *
+tagged_copy(struct bridge *br, struct pkt *pkt, uint16_t tpid, bool *cached)
+{
+	struct pkt *t;
+
+	*cached = !pkt->tagged || pkt->tagged_tpid == tpid;
+	if (pkt->tagged && *cached)
+		return pkt->tagged;
+	if (!pkt_alloc_burst(br->pool, &t, 1))
+		return NULL;
+	t->data -= VLAN_TAG_LEN;
+	memcpy(t->data, pkt->data, 2 * ETH_ALEN);
+	vlan_tag_write(t->data + 2 * ETH_ALEN, tpid, pkt->vlan, pkt->pcp,
+		       pkt->dei);
+	memcpy(t->data + 2 * ETH_ALEN + VLAN_TAG_LEN, pkt->data + 2 * ETH_ALEN,
+	       pkt->len - 2 * ETH_ALEN);
+	t->len = pkt->len + VLAN_TAG_LEN;
+	t->vlan = pkt->vlan;
+	if (*cached) {
+		pkt->tagged = t;
+		pkt->tagged_tpid = tpid;
+	}
+	return t;
+}
+
+static inline void
+stage(struct bridge *br, struct port *out, struct pkt *pkt)
+{
+	struct pkt *t;
+	bool cached;
+
+	if (out->vlan.mode != PORT_VLAN_TRUNK || pkt->vlan == out->vlan.native) {
+		stage_one(br, out, pkt);
+		return;
+	}
+	t = tagged_copy(br, pkt, out->vlan.tpid, &cached);
+	if (!t) {
+		out->c.tx_offered++;
+		out->c.drops[PORT_DROP_TAG_NO_BUFFER]++;
+		return;
+	}
+	stage_one(br, out, t);
+	if (!cached)
+		pkt_put(t);
+}
+
 static void
 flood(struct bridge *br, struct port *in, struct pkt *pkt)
 {
@@ -146,7 +217,7 @@ flood(struct bridge *br, struct port *in, struct pkt *pkt)
 	for (unsigned int i = 0; i < br->n_fwd; i++) {
 		struct port *out = br->fwd[i];
 
-		if (out == in)
+		if (out == in || !port_member(out, pkt->vlan))
 			continue;
 		stage(br, out, pkt);
 		copies++;
@@ -170,6 +241,42 @@ learn(struct bridge *br, struct port *in, uint64_t key, uint32_t now)
 	in->learn_sec = now;
 }
 
+/*
+ * VLAN ingress: which VLAN the frame belongs to, by the port's setting;
+ * a tag the port understands is removed (it is put back, per port, on
+ * egress).  False: the port may not carry this frame.
+ */
+static bool
+vlan_in(const struct port *in, struct pkt *pkt)
+{
+	const struct port_vlan *v = &in->vlan;
+	uint16_t tpid = v->mode == PORT_VLAN_TRUNK ? v->tpid : VLAN_TPID_8021Q;
+	struct vlan_tag t;
+
+	if (v->mode == PORT_VLAN_NONE)
+		return true;
+	if (vlan_parse(pkt->data, pkt->len, tpid, &t) != VLAN_PARSE_OK)
+		return false;
+	if (t.present && t.vid != 0) {
+		if (v->mode == PORT_VLAN_ACCESS ||
+		    !vlan_list_has(v->allowed, t.vid))
+			return false;
+		pkt->vlan = t.vid;
+	} else {
+		pkt->vlan = v->mode == PORT_VLAN_ACCESS ? v->pvid : v->native;
+		if (!pkt->vlan)
+			return false;
+	}
+	pkt->pcp = t.pcp;
+	pkt->dei = t.dei;
+	if (t.present) {
+		memmove(pkt->data + VLAN_TAG_LEN, pkt->data, 2 * ETH_ALEN);
+		pkt->data += VLAN_TAG_LEN;
+		pkt->len -= VLAN_TAG_LEN;
+	}
+	return true;
+}
+
 static void
 classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 {
@@ -186,7 +293,10 @@ classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 		in->c.drops[PORT_DROP_BAD_SRC]++;
 		return;
 	}
-	pkt->vlan = in->pvid;
+	if (unlikely(!vlan_in(in, pkt))) {
+		in->c.drops[PORT_DROP_VLAN]++;
+		return;
+	}
 	learn(br, in, fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan), now);
 	if (eth_is_multicast(eth_dst(f))) {
 		flood(br, in, pkt);
@@ -194,7 +304,7 @@ classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 	}
 	out = fdb_lookup(&br->fdb,
 			 fdb_key(eth_mac_to_u64(eth_dst(f)), pkt->vlan));
-	if (!out) {
+	if (!out || !port_member(out, pkt->vlan)) {
 		flood(br, in, pkt);
 	} else if (out == in) {
 		in->c.drops[PORT_DROP_SAME_PORT]++;
@@ -222,8 +332,11 @@ bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n)
 	ASSERT(n <= PKT_BURST);
 	for (unsigned int i = 0; i < n; i++)
 		classify(br, pkts[i], now);
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
+		if (pkts[i]->tagged)
+			pkt_put(pkts[i]->tagged);
 		pkt_put(pkts[i]);
+	}
 	while (br->staged) {
 		struct port *out = br->staged;
 

@@ -9,11 +9,12 @@
  * naming its ingress port in pkt->in, so a datagram endpoint may hand in
  * frames of many peers at once) and works in two passes:
  *
- *   1. per frame: count rx, check the length and source, learn the source,
- *      look up the destination; stage the frame on the destination port,
- *      or on every forwarding port but the ingress for broadcast,
- *      multicast and unknown unicast (one reference per copy, no data
- *      copied);
+ *   1. per frame: count rx, check the length and source, classify its
+ *      VLAN (removing a tag the port understands), learn the source, look
+ *      up the destination; stage the frame on the destination port, or on
+ *      every other member port of its VLAN for broadcast, multicast and
+ *      unknown unicast (one reference per copy, no data copied; trunks
+ *      that send the VLAN tagged share one tagged copy per burst);
  *   2. per destination with staged frames: one port_xmit(), i.e. one
  *      tx_burst (one syscall, for socket kinds) per destination per burst.
  *
@@ -37,12 +38,13 @@ struct bridge {
 	unsigned int n_fwd, cap_fwd;
 	struct port *staged;	/* ports with frames staged in this burst */
 	struct loop *loop;
+	struct pkt_pool *pool;
 	struct loop_timer ager;
 	uint32_t age_interval_ms;
 };
 
-int bridge_init(struct bridge *br, struct loop *l, uint32_t fdb_size,
-		uint32_t ageing, char *err);
+int bridge_init(struct bridge *br, struct loop *l, struct pkt_pool *pool,
+		uint32_t fdb_size, uint32_t ageing, char *err);
 void bridge_fini(struct bridge *br);
 int bridge_port_add(struct bridge *br, struct port *p);
 void bridge_port_del(struct bridge *br, struct port *p);

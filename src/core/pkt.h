@@ -43,6 +43,11 @@ struct pkt {
 	uint32_t len;		/* frame bytes */
 	uint16_t refcnt;
 	uint16_t vlan;		/* classified VLAN, 0 = none */
+	uint8_t pcp;		/* 802.1p priority of the ingress tag */
+	bool dei;
+	uint16_t tagged_tpid;	/* TPID of 'tagged' */
+	struct pkt *tagged;	/* this frame with its VLAN tag, for trunks;
+				 * valid during one bridge_input() */
 	struct port *in;	/* ingress port */
 	struct pkt_pool *pool;
 	uint8_t *head;		/* start of the buffer (headroom) */
@@ -103,6 +108,9 @@ pkt_reset(struct pkt *p)
 	p->data = p->head + PKT_HEADROOM;
 	p->len = 0;
 	p->vlan = 0;
+	p->pcp = 0;
+	p->dei = false;
+	p->tagged = NULL;
 	p->in = NULL;
 }
 

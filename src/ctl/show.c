@@ -36,21 +36,22 @@ counters_json(const struct port_counters *c, uint64_t queued)
 static json_t *
 port_json(const struct port *p)
 {
-	char hint[512] = "";
+	char hint[512] = "", vlan[400];
 	const char *spec = p->spec;
 
 	if (!spec && p->parent)
 		spec = p->parent->spec;
 	if (p->ops->qemu_hint)
 		p->ops->qemu_hint(p, hint, sizeof(hint));
-	return json_pack("{ss ss so ss ss ss si si so ss}", "id", p->id,
+	port_vlan_describe(&p->vlan, vlan, sizeof(vlan));
+	return json_pack("{ss ss so ss ss ss si si so ss ss}", "id", p->id,
 			 "kind", p->ops->kind, "parent",
 			 p->parent ? json_string(p->parent->id) : json_null(),
 			 "config", spec ? spec : "", "state",
 			 port_state_name(p->state), "peer", p->peer, "macs",
 			 (int)p->n_macs, "max_macs", (int)p->max_macs,
 			 "counters", counters_json(&p->c, p->bl_len), "qemu",
-			 hint);
+			 hint, "vlan", vlan);
 }
 
 static json_t *

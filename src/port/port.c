@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 
 #include "core/log.h"
+#include "proto/vlan.h"
 
 extern const struct port_ops stream_ops;
 extern const struct port_ops dgram_ops;
@@ -31,8 +32,10 @@ static const char *const drop_names[PORT_DROP_MAX] = {
 	[PORT_DROP_BAD_SRC] = "bad-src",
 	[PORT_DROP_SAME_PORT] = "same-port",
 	[PORT_DROP_NO_PORT] = "no-port",
+	[PORT_DROP_VLAN] = "vlan",
 	[PORT_DROP_BACKLOG_FULL] = "backlog-full",
 	[PORT_DROP_PEER_GONE] = "peer-gone",
+	[PORT_DROP_TAG_NO_BUFFER] = "tag-no-buffer",
 };
 
 static const char *const error_names[PORT_ERR_MAX] = {
@@ -178,6 +181,88 @@ registry_unlink(struct sw *sw, struct port *p)
 	sw->n_ports--;
 }
 
+/**
+ * port_vlan_keys() - read vlan=, trunk=, native= and tpid= from a spec
+ * @v:   the port's VLAN setting, filled
+ * @o:   the spec
+ * @err: reason on failure
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+port_vlan_keys(struct port_vlan *v, struct opts *o, char *err)
+{
+	const char *trunk = NULL, *tpid_s = NULL;
+	uint32_t pvid = 0, native = 0, tpid = VLAN_TPID_8021Q;
+	int has_pvid, has_native, ret;
+
+	memset(v, 0, sizeof(*v));
+	has_pvid = opts_get_u32(o, "vlan", 1, VLAN_VID_MAX, &pvid, err);
+	if (has_pvid < 0)
+		return has_pvid;
+	has_native = opts_get_u32(o, "native", 1, VLAN_VID_MAX, &native, err);
+	if (has_native < 0)
+		return has_native;
+	if ((ret = opts_get_str(o, "trunk", &trunk, err)) < 0 ||
+	    (ret = opts_get_str(o, "tpid", &tpid_s, err)) < 0)
+		return ret;
+	if (has_pvid && (trunk || has_native || tpid_s))
+		return ERR_SET(err, -EINVAL,
+			       "'vlan' makes an access port: it excludes "
+			       "'trunk', 'native' and 'tpid'");
+	if ((has_native || tpid_s) && !trunk)
+		return ERR_SET(err, -EINVAL,
+			       "'native' and 'tpid' need 'trunk'");
+	if (tpid_s && (opts_parse_u32(tpid_s, 0, 0xffff, &tpid) ||
+		       (tpid != VLAN_TPID_8021Q && tpid != VLAN_TPID_8021AD &&
+			tpid != 0x9100)))
+		return ERR_SET(err, -EINVAL,
+			       "'tpid=%s': expected 0x8100, 0x88a8 or 0x9100",
+			       tpid_s);
+	if (has_pvid) {
+		v->mode = PORT_VLAN_ACCESS;
+		v->pvid = (uint16_t)pvid;
+	} else if (trunk) {
+		v->mode = PORT_VLAN_TRUNK;
+		v->native = (uint16_t)native;
+		v->tpid = (uint16_t)tpid;
+		if (vlan_list_parse(trunk, v->allowed, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * port_vlan_describe() - "none", "access 10", "trunk 1,10-20 native 5
+ * tpid 0x88a8"
+ * @v:   the setting
+ * @buf: output
+ * @len: its size
+ */
+void
+port_vlan_describe(const struct port_vlan *v, char *buf, size_t len)
+{
+	char list[256];
+
+	switch (v->mode) {
+	case PORT_VLAN_NONE:
+		snprintf(buf, len, "none");
+		return;
+	case PORT_VLAN_ACCESS:
+		snprintf(buf, len, "access %u", v->pvid);
+		return;
+	case PORT_VLAN_TRUNK:
+		vlan_list_format(v->allowed, list, sizeof(list));
+		if (v->native)
+			snprintf(buf, len, "trunk %s native %u tpid 0x%04x",
+				 list, v->native, v->tpid);
+		else
+			snprintf(buf, len, "trunk %s tpid 0x%04x", list,
+				 v->tpid);
+		return;
+	}
+}
+
 static int
 common_keys(struct sw *sw, struct opts *o, const char **id,
 	    uint32_t *backlog, uint32_t *max_macs, char *err)
@@ -243,6 +328,11 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 	}
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	p->max_macs = max_macs;
+	ret = port_vlan_keys(&p->vlan, &o, err);
+	if (ret) {
+		port_free(p);
+		return ret;
+	}
 	ret = ops->open(p, &o, err);
 	if (ret) {
 		port_free(p);
@@ -286,6 +376,7 @@ port_spawn(struct port *listener, const struct port_ops *ops, char *err)
 		 ++listener->child_seq);
 	p->parent = listener;
 	p->max_macs = listener->max_macs;
+	p->vlan = listener->vlan;
 	listener->n_children++;
 	registry_link(listener->sw, p);
 	return p;

@@ -40,8 +40,9 @@
  *
  * Counters and conservation (asserted by the tests, for every port):
  *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
- *                                 same-port, no-port)
- *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone)
+ *                                 same-port, no-port, vlan)
+ *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone,
+ *                                             tag-no-buffer)
  * A flooded frame is one rx on its ingress port and one tx_offered on each
  * port it is flooded to.  Counters of destroyed ports are kept in the
  * switch's totals, so the equations also hold switch-wide.
@@ -73,9 +74,11 @@ enum port_drop {
 	PORT_DROP_BAD_SRC,	/* multicast or zero source MAC */
 	PORT_DROP_SAME_PORT,	/* destination lives on the ingress port */
 	PORT_DROP_NO_PORT,	/* flood with no other port to go to */
+	PORT_DROP_VLAN,		/* not allowed by the port's VLAN setting */
 	/* egress */
 	PORT_DROP_BACKLOG_FULL,	/* peer slow and backlog full */
 	PORT_DROP_PEER_GONE,	/* peer left with frames still queued */
+	PORT_DROP_TAG_NO_BUFFER, /* no buffer to add this port's VLAN tag */
 	PORT_DROP_MAX
 };
 #define PORT_DROP_FIRST_EGRESS PORT_DROP_BACKLOG_FULL
@@ -94,6 +97,26 @@ struct port_counters {
 	uint64_t rx_ignored;	/* own multicast echoes: not the peer's */
 	uint64_t drops[PORT_DROP_MAX];
 	uint64_t errors[PORT_ERR_MAX];
+};
+
+/*
+ * VLAN membership (802.1Q).  'none' ports are VLAN-unaware: they form VLAN
+ * 0 together and carry any tags inside frames untouched.  An access port
+ * belongs to one VLAN, untagged on the wire.  A trunk carries the listed
+ * VLANs tagged with its TPID, and its native VLAN untagged.
+ */
+enum port_vlan_mode {
+	PORT_VLAN_NONE = 0,
+	PORT_VLAN_ACCESS,
+	PORT_VLAN_TRUNK,
+};
+
+struct port_vlan {
+	enum port_vlan_mode mode;
+	uint16_t pvid;		/* access: its VLAN */
+	uint16_t native;	/* trunk: untagged VLAN, 0 = none */
+	uint16_t tpid;		/* trunk: 0x8100, or 0x88a8 for 802.1ad */
+	uint8_t allowed[512];	/* trunk: tagged VLANs (bitmap) */
 };
 
 enum port_state {
@@ -172,7 +195,7 @@ struct port {
 	/* bridge state */
 	unsigned int fwd_index;		/* in bridge->fwd[] while UP */
 	uint32_t max_macs, n_macs;
-	uint16_t pvid;
+	struct port_vlan vlan;
 	uint64_t learn_key, learn_gen;	/* last source learned: skip repeats */
 	uint32_t learn_sec;
 	struct pkt_batch stage;		/* this burst's frames for this port */
@@ -220,6 +243,8 @@ void port_count_rx_drop(struct port *p, enum port_drop cause,
 void port_totals(const struct sw *sw, struct port_counters *out);
 void port_counters_reset(struct port *p);
 const char *port_drop_name(enum port_drop d);
+int port_vlan_keys(struct port_vlan *v, struct opts *o, char *err);
+void port_vlan_describe(const struct port_vlan *v, char *buf, size_t len);
 const char *port_error_name(enum port_error e);
 const char *port_state_name(enum port_state s);
 void port_on_event(struct loop_fd *lfd, uint32_t events);

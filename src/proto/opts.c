@@ -10,35 +10,36 @@
 
 #include "core/util.h"
 
+/*
+ * Copy @spec into o->buf element by element, unescaping ",," and ending
+ * each element with a NUL.  An element without '=' after a key=value
+ * continues that value as a list ("trunk=1,10-20" is one key).
+ */
 static int
-split(struct opts *o, char *err)
+split(struct opts *o, const char *spec, char *err)
 {
-	char *p = o->buf;
+	const char *r = spec;
+	char *w = o->buf;
 	bool first = true;
 
-	while (*p || first) {
-		char *start = p, *eq = NULL;
+	while (*r || first) {
+		char *start = w, *eq = NULL;
 
-		if (!first && o->n == OPTS_MAX)
-			return ERR_SET(err, -EINVAL, "more than %d options",
-				       OPTS_MAX);
-		/* Find the end of this element, unescaping ",," in place. */
-		char *w = p;
-		while (*p) {
-			if (*p == ',' && p[1] == ',') {
+		while (*r) {
+			if (r[0] == ',' && r[1] == ',') {
 				*w++ = ',';
-				p += 2;
+				r += 2;
 				continue;
 			}
-			if (*p == ',')
+			if (*r == ',')
 				break;
-			if (*p == '=' && !eq)
+			if (*r == '=' && !eq)
 				eq = w;
-			*w++ = *p++;
+			*w++ = *r++;
 		}
-		bool more = *p == ',';
+		bool more = *r == ',';
 		if (more)
-			p++;
+			r++;
 		*w = '\0';
 		if (first) {
 			if (eq || !*start)
@@ -47,11 +48,17 @@ split(struct opts *o, char *err)
 					       "kind, e.g. stream,id=vm1,...");
 			o->kind = start;
 			first = false;
-		} else {
-			if (!eq)
+		} else if (!eq) {
+			if (o->n == 0 || !*start)
 				return ERR_SET(err, -EINVAL,
 					       "'%s': expected key=value",
 					       start);
+			start[-1] = ',';	/* rejoin the list */
+		} else {
+			if (o->n == OPTS_MAX)
+				return ERR_SET(err, -EINVAL,
+					       "more than %d options",
+					       OPTS_MAX);
 			*eq = '\0';
 			if (!*start)
 				return ERR_SET(err, -EINVAL,
@@ -66,7 +73,8 @@ split(struct opts *o, char *err)
 			o->items[o->n].used = false;
 			o->n++;
 		}
-		if (more && !*p)
+		w++;
+		if (more && !*r)
 			return ERR_SET(err, -EINVAL, "trailing ','");
 	}
 	return 0;
@@ -89,8 +97,7 @@ opts_parse(const char *spec, struct opts *o, char *err)
 	if (len >= sizeof(o->buf))
 		return ERR_SET(err, -EINVAL, "port spec longer than %d bytes",
 			       OPTS_SPEC_MAX - 1);
-	memcpy(o->buf, spec, len + 1);
-	return split(o, err);
+	return split(o, spec, err);
 }
 
 static struct opt *

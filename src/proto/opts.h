@@ -2,6 +2,8 @@
 /*
  * opts.h - parser for port specifications in QEMU's -netdev syntax:
  * "KIND,key=value,key=value", where a comma inside a value is written ",,".
+ * A bare word after key=value extends that value as a list, so
+ * "trunk=1,10-20,native=5" gives trunk "1,10-20".
  *
  * The parser only splits and unescapes; each port kind asks for the keys it
  * knows (opts_get*() mark them used) and opts_check_unused() then rejects
