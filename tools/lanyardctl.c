@@ -170,11 +170,12 @@ print_show(json_t *r)
 		json_t *parent = json_object_get(p, "parent");
 		const char *ind = json_is_string(parent) ? "  " : "";
 
-		printf("%s%s: kind=%s state=%s peer=%s", ind,
+		printf("%s%s: kind=%s state=%s peer=%s vlan=%s", ind,
 		       json_string_value(json_object_get(p, "id")),
 		       json_string_value(json_object_get(p, "kind")),
 		       json_string_value(json_object_get(p, "state")),
-		       json_string_value(json_object_get(p, "peer")));
+		       json_string_value(json_object_get(p, "peer")),
+		       json_string_value(json_object_get(p, "vlan")));
 		if (json_is_string(parent))
 			printf(" macs=%lld\n", (long long)num(p, "macs"));
 		else
