@@ -9,9 +9,10 @@ set -euo pipefail
 src=${1:-$(dirname "$0")/../../src}
 
 declare -A hot=(
-	[bridge/bridge.c]="bridge_input classify flood learn stage"
+	[bridge/bridge.c]="bridge_input classify flood learn stage stage_one port_member tagged_copy vlan_in"
 	[bridge/fdb.c]="fdb_learn fdb_lookup find insert remove_slot fdb_age slot_of"
 	[core/pkt.c]="pkt_alloc_burst"
+	[proto/vlan.c]="vlan_parse vlan_tag_write"
 	[port/mmsg.c]="mmsg_recv mmsg_send mmsg_discard"
 	[port/port.c]="port_rx port_xmit port_tx_ready account_tx want_write port_on_event port_count_rx_drop"
 	[port/stream.c]="stream_rx_burst parse take_record fill stream_tx_burst"
