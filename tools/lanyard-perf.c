@@ -1,0 +1,1163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lanyard-perf - traffic generator and test peer for lanyard and the
+ * switches it is compared with.
+ *
+ * It speaks a switch port's wire format itself (no switch code linked in
+ * beyond the pure framing helpers), so the same binary measures lanyard,
+ * QEMU's hub and the direct socketpair floor alike, and the integration
+ * tests use it as the peer whose counts they assert on.
+ *
+ * Frames it sends (ethertype LP_ETYPE, 0x88b5, "local experimental"):
+ *
+ *   0  dst MAC, src MAC, ethertype          14 bytes
+ *   14 magic "LNYD"                          4
+ *   18 flow id (big-endian)                  4
+ *   22 sequence number (big-endian)          8
+ *   30 send time, CLOCK_MONOTONIC ns         8
+ *   38 frame length (big-endian)             2
+ *   40 pattern: byte i = (seq * 7 + i) & 0xff up to the frame's end
+ *
+ * A receiver checks magic, length and pattern (corrupted otherwise) and,
+ * per (source MAC, flow), counts frames missing below the highest sequence
+ * seen (lost) and frames arriving below it (reordered).  A "hello" frame
+ * (ethertype LP_ETYPE_HELLO, broadcast) makes a listening peer known to a
+ * learning switch before traffic starts; receivers count hellos apart.
+ *
+ * Modes: tx, rx, echo, ping, raw.  See usage below.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/eth.h"
+#include "proto/stream_frame.h"
+
+#define LP_ETYPE 0x88b5
+#define LP_ETYPE_HELLO 0x88b6
+#define LP_MAGIC 0x4c4e5944u
+#define LP_HDR_LEN 40
+#define LP_FRAME_MAX 65535
+#define LP_BATCH_MAX 64
+#define LP_FLOWS_MAX 256
+#define LP_RTT_MAX 1000000
+#define LP_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+static const char usage[] =
+	"usage: lanyard-perf MODE ENDPOINT [options]\n"
+	"\n"
+	"Modes:\n"
+	"  tx     send frames for --count N or --duration S\n"
+	"  rx     receive and check frames; report loss, reordering, corruption\n"
+	"  echo   send every test frame back to its sender\n"
+	"  ping   one frame at a time to an echo peer; report RTT percentiles\n"
+	"  raw    send the bytes given by --hex as they are (no framing added),\n"
+	"         then report whether the switch closed the connection\n"
+	"\n"
+	"Endpoints (the switch port to talk to):\n"
+	"  stream:unix:PATH          connect, 4-byte big-endian length framing\n"
+	"  stream:tcp:HOST:PORT\n"
+	"  dgram:unix:PATH[@LOCAL]   one datagram per frame; binds LOCAL\n"
+	"                            (default PATH.perf-PID-N) so the switch can answer\n"
+	"  dgram:udp:HOST:PORT[@LHOST:LPORT]\n"
+	"  pair                      (tx only) a socketpair to an rx child:\n"
+	"                            the floor without a switch\n"
+	"\n"
+	"Options:\n"
+	"  -s, --src MAC        source MAC (default 02:00:00:00:00:01)\n"
+	"  -d, --dst MAC        destination MAC (default ff:ff:ff:ff:ff:ff)\n"
+	"  -l, --size BYTES     frame length without FCS, 40-65535 (default 60)\n"
+	"  -n, --count N        frames to send (tx, ping) or to wait for (rx)\n"
+	"  -t, --duration SEC   stop after this long (default 10; 0 = no limit)\n"
+	"  -i, --idle SEC       rx, echo: stop after SEC without frames, once\n"
+	"                       one has arrived (0 = never, the default)\n"
+	"  -b, --batch N        frames per system call, 1-64 (default 1):\n"
+	"                       sendmmsg/recvmmsg, or one write of N frames\n"
+	"  -r, --rate PPS       tx: pace to this many frames/s (default 0 = flat out)\n"
+	"  -f, --flow ID        flow id written into frames (default 0)\n"
+	"  -a, --announce       send a hello from --src first\n"
+	"  -R, --ready FILE     create FILE once connected (and announced)\n"
+	"  -x, --hex HEX        raw: the bytes to send, e.g. ffffffff0000\n"
+	"  -w, --linger SEC     raw: how long to wait for the close (default 1);\n"
+	"                       tx: keep receiving this long after sending, and\n"
+	"                       report what arrived (e.g. none of its own floods)\n"
+	"  -j, --json           print the report as one JSON object\n"
+	"  -h, --help\n"
+	"\n"
+	"The report goes to standard output when the run ends (also on SIGTERM).\n"
+	"Exit status: 0 done, 1 I/O failure, 2 usage error.\n";
+
+enum lp_mode { LP_TX = 1, LP_RX, LP_ECHO, LP_PING, LP_RAW };
+enum lp_kind { LP_STREAM = 1, LP_DGRAM, LP_PAIR };
+
+struct lp_cfg {
+	enum lp_mode mode;
+	enum lp_kind kind;
+	uint8_t src[ETH_ALEN], dst[ETH_ALEN];
+	unsigned int size, batch;
+	uint64_t count, rate;
+	double duration, idle, linger;
+	uint32_t flow;
+	bool announce, json, linger_set;
+	const char *ready, *hex;
+	struct sockaddr_storage peer, local;
+	socklen_t peer_len, local_len;
+	char local_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct lp_flow {
+	uint64_t mac;
+	uint32_t id;
+	uint64_t frames, max_seq;
+};
+
+struct lp_stats {
+	uint64_t frames, bytes, hellos, other, corrupted, lost, reordered;
+	uint64_t tagged, sent, sent_bytes, send_errors;
+	struct lp_flow flows[LP_FLOWS_MAX];
+	unsigned int n_flows;
+	uint64_t flows_over;
+	double secs;
+	bool closed;
+	uint64_t *rtts;
+	uint64_t n_rtts;
+};
+
+static volatile sig_atomic_t stop;
+/* Where datagrams go (NULL: the socket is connected, as in pair mode). */
+static struct sockaddr *dgram_to;
+static socklen_t dgram_to_len;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+put_be(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void
+die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lanyard-perf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see lanyard-perf --help)\n", stderr);
+	exit(2);
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void
+die_io(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	fputs("lanyard-perf: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+	exit(1);
+}
+
+/* --- endpoints ------------------------------------------------------------ */
+
+static void
+parse_unix(const char *path, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+
+	if (!*path || strlen(path) >= sizeof(sun->sun_path))
+		die_usage("unix path '%s' is empty or too long", path);
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	*len = (socklen_t)sizeof(*sun);
+}
+
+/* "HOST:PORT", HOST may be [v6]. */
+static void
+parse_inet(const char *s, int socktype, struct sockaddr_storage *ss,
+	   socklen_t *len)
+{
+	char host[256];
+	const char *colon = strrchr(s, ':');
+	struct addrinfo hints = { .ai_socktype = socktype }, *res;
+	size_t hl;
+	int rc;
+
+	if (!colon || colon == s)
+		die_usage("address '%s' is not HOST:PORT", s);
+	hl = (size_t)(colon - s);
+	if (s[0] == '[' && colon[-1] == ']') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		die_usage("host in '%s' too long", s);
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(host, colon + 1, &hints, &res);
+	if (rc != 0)
+		die_usage("address '%s': %s (numeric addresses only)", s,
+			  gai_strerror(rc));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+static void
+parse_endpoint(const char *ep, struct lp_cfg *c)
+{
+	static unsigned int n_local;
+	char buf[512];
+	char *at;
+
+	if (strlen(ep) >= sizeof(buf))
+		die_usage("endpoint too long");
+	strcpy(buf, ep);
+	if (strcmp(buf, "pair") == 0) {
+		c->kind = LP_PAIR;
+		return;
+	}
+	if (strncmp(buf, "stream:unix:", 12) == 0) {
+		c->kind = LP_STREAM;
+		parse_unix(buf + 12, &c->peer, &c->peer_len);
+	} else if (strncmp(buf, "stream:tcp:", 11) == 0) {
+		c->kind = LP_STREAM;
+		parse_inet(buf + 11, SOCK_STREAM, &c->peer, &c->peer_len);
+	} else if (strncmp(buf, "dgram:unix:", 11) == 0) {
+		c->kind = LP_DGRAM;
+		at = strchr(buf + 11, '@');
+		if (at)
+			*at++ = 0;
+		parse_unix(buf + 11, &c->peer, &c->peer_len);
+		if (!at) {
+			if ((size_t)snprintf(c->local_path, sizeof(c->local_path),
+					     "%s.perf-%d-%u", buf + 11,
+					     (int)getpid(),
+					     n_local++) >= sizeof(c->local_path))
+				die_usage("unix path '%s' too long", buf + 11);
+		} else if ((size_t)snprintf(c->local_path,
+					    sizeof(c->local_path), "%s",
+					    at) >= sizeof(c->local_path)) {
+			die_usage("unix path '%s' too long", at);
+		}
+		parse_unix(c->local_path, &c->local, &c->local_len);
+	} else if (strncmp(buf, "dgram:udp:", 10) == 0) {
+		c->kind = LP_DGRAM;
+		at = strchr(buf + 10, '@');
+		if (at)
+			*at++ = 0;
+		parse_inet(buf + 10, SOCK_DGRAM, &c->peer, &c->peer_len);
+		if (at)
+			parse_inet(at, SOCK_DGRAM, &c->local, &c->local_len);
+	} else {
+		die_usage("unknown endpoint '%s'", ep);
+	}
+}
+
+static int
+endpoint_open(struct lp_cfg *c)
+{
+	int type = c->kind == LP_STREAM ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = socket(c->peer.ss_family, type | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		die_io("socket");
+	if (c->local_len) {
+		if (c->local.ss_family == AF_UNIX)
+			unlink(c->local_path);
+		if (bind(fd, (struct sockaddr *)&c->local, c->local_len) == -1)
+			die_io("bind local address");
+	}
+	/*
+	 * Datagrams go out with sendto(), as QEMU's dgram netdev does: a
+	 * connect()ed unix datagram socket would refuse the switch's answers,
+	 * which come from another socket than the one addressed.
+	 */
+	if (c->kind == LP_STREAM &&
+	    connect(fd, (struct sockaddr *)&c->peer, c->peer_len) == -1)
+		die_io("connect");
+	if (c->kind == LP_DGRAM) {
+		dgram_to = (struct sockaddr *)&c->peer;
+		dgram_to_len = c->peer_len;
+		int sz = 4 << 20;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	return fd;
+}
+
+static void
+endpoint_cleanup(struct lp_cfg *c)
+{
+	if (c->local_len && c->local.ss_family == AF_UNIX)
+		unlink(c->local_path);
+}
+
+/* --- frames --------------------------------------------------------------- */
+
+static void
+frame_build(uint8_t *f, const struct lp_cfg *c, uint64_t seq)
+{
+	memcpy(f, c->dst, ETH_ALEN);
+	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
+	put_be(f + 12, LP_ETYPE, 2);
+	put_be(f + 14, LP_MAGIC, 4);
+	put_be(f + 18, c->flow, 4);
+	put_be(f + 22, seq, 8);
+	put_be(f + 30, now_ns(), 8);
+	put_be(f + 38, c->size, 2);
+	for (unsigned int i = LP_HDR_LEN; i < c->size; i++)
+		f[i] = (uint8_t)(seq * 7 + i);
+}
+
+static bool
+frame_intact(const uint8_t *f, size_t len, size_t off)
+{
+	uint64_t seq;
+
+	if (len < off + LP_HDR_LEN - ETH_HDR_LEN ||
+	    get_be(f + off, 4) != LP_MAGIC)
+		return false;
+	if (get_be(f + off + 24, 2) != len - (off - ETH_HDR_LEN))
+		return false;
+	seq = get_be(f + off + 8, 8);
+	for (size_t i = LP_HDR_LEN; i < len - (off - ETH_HDR_LEN); i++)
+		if (f[i + off - ETH_HDR_LEN] != (uint8_t)(seq * 7 + i))
+			return false;
+	return true;
+}
+
+static void
+flow_account(struct lp_stats *st, uint64_t mac, uint32_t id, uint64_t seq)
+{
+	struct lp_flow *fl = NULL;
+
+	for (unsigned int i = 0; i < st->n_flows; i++)
+		if (st->flows[i].mac == mac && st->flows[i].id == id) {
+			fl = &st->flows[i];
+			break;
+		}
+	if (!fl) {
+		if (st->n_flows == LP_FLOWS_MAX) {
+			st->flows_over++;
+			return;
+		}
+		fl = &st->flows[st->n_flows++];
+		*fl = (struct lp_flow){ .mac = mac, .id = id, .max_seq = seq };
+		fl->frames = 1;
+		return;
+	}
+	fl->frames++;
+	if (seq < fl->max_seq)
+		st->reordered++;
+	else
+		fl->max_seq = seq;
+}
+
+/* Classify one received frame; returns true for an intact test frame. */
+static bool
+frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
+{
+	size_t off = ETH_HDR_LEN;
+	uint16_t type;
+
+	if (len < ETH_HDR_LEN) {
+		st->other++;
+		return false;
+	}
+	type = eth_type(f);
+	if ((type == 0x8100 || type == 0x88a8) && len >= 18) {
+		type = (uint16_t)get_be(f + 16, 2);
+		off = 18;
+		if (type == LP_ETYPE || type == LP_ETYPE_HELLO)
+			st->tagged++;
+	}
+	if (type == LP_ETYPE_HELLO) {
+		st->hellos++;
+		return false;
+	}
+	if (type != LP_ETYPE) {
+		st->other++;
+		return false;
+	}
+	if (!frame_intact(f, len, off)) {
+		st->corrupted++;
+		return false;
+	}
+	st->frames++;
+	st->bytes += len;
+	flow_account(st, eth_mac_to_u64(eth_src(f)),
+		     (uint32_t)get_be(f + off + 4, 4), get_be(f + off + 8, 8));
+	return true;
+}
+
+/* --- sending and receiving ------------------------------------------------ */
+
+/*
+ * Send n frames of the given lengths; blocks until the socket takes them.
+ * Returns false when the connection is gone.
+ */
+static bool
+send_frames(int fd, enum lp_kind kind, uint8_t **frames, const size_t *lens,
+	    unsigned int n, struct lp_stats *st)
+{
+	struct iovec iov[2 * LP_BATCH_MAX];
+	uint8_t hdrs[LP_BATCH_MAX][STREAM_HDR_LEN];
+	struct mmsghdr msgs[LP_BATCH_MAX];
+	unsigned int done = 0;
+
+	if (kind == LP_STREAM) {
+		struct msghdr mh = { .msg_iov = iov };
+		size_t total = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			stream_frame_hdr(hdrs[i], (uint32_t)lens[i]);
+			iov[2 * i] = (struct iovec){ hdrs[i], STREAM_HDR_LEN };
+			iov[2 * i + 1] = (struct iovec){ frames[i], lens[i] };
+			total += STREAM_HDR_LEN + lens[i];
+		}
+		mh.msg_iovlen = 2 * n;
+		while (total) {
+			ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+
+			if (w == -1 && errno == EINTR && !stop)
+				continue;
+			if (w <= 0)
+				return false;
+			total -= (size_t)w;
+			while (w > 0 && mh.msg_iovlen) {
+				if ((size_t)w >= mh.msg_iov->iov_len) {
+					w -= (ssize_t)mh.msg_iov->iov_len;
+					mh.msg_iov++;
+					mh.msg_iovlen--;
+				} else {
+					mh.msg_iov->iov_base =
+						(uint8_t *)mh.msg_iov->iov_base + w;
+					mh.msg_iov->iov_len -= (size_t)w;
+					w = 0;
+				}
+			}
+		}
+		st->sent += n;
+		for (unsigned int i = 0; i < n; i++)
+			st->sent_bytes += lens[i];
+		return true;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ frames[i], lens[i] };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = dgram_to, .msg_namelen = dgram_to_len,
+			.msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	while (done < n) {
+		int r = n - done == 1
+				? (int)sendto(fd, frames[done], lens[done], 0,
+					      dgram_to, dgram_to_len)
+				: sendmmsg(fd, msgs + done, n - done, 0);
+
+		if (r == -1) {
+			if (errno == EINTR && !stop)
+				continue;
+			if (errno == ENOBUFS || errno == EAGAIN) {
+				usleep(50);
+				continue;
+			}
+			if (errno == ECONNREFUSED) {
+				st->send_errors++;
+				done++;
+				continue;
+			}
+			return false;
+		}
+		if (n - done == 1)
+			r = 1;
+		for (int i = 0; i < r; i++)
+			st->sent_bytes += lens[done + (unsigned int)i];
+		st->sent += (unsigned int)r;
+		done += (unsigned int)r;
+	}
+	return true;
+}
+
+struct lp_rx {
+	int fd;
+	enum lp_kind kind;
+	uint8_t *buf;		/* stream: reassembly buffer */
+	size_t have;
+	uint8_t *dbufs[LP_BATCH_MAX];	/* dgram: one buffer per message */
+	struct iovec iovs[LP_BATCH_MAX];
+	struct mmsghdr msgs[LP_BATCH_MAX];
+	bool closed;
+};
+
+#define LP_STREAM_BUF (256 * 1024)
+
+static void
+rx_init(struct lp_rx *r, int fd, enum lp_kind kind, unsigned int batch)
+{
+	*r = (struct lp_rx){ .fd = fd, .kind = kind };
+	if (kind == LP_STREAM) {
+		r->buf = malloc(LP_STREAM_BUF + STREAM_FRAME_MAX);
+		if (!r->buf)
+			die_io("malloc");
+		return;
+	}
+	for (unsigned int i = 0; i < batch; i++) {
+		r->dbufs[i] = malloc(LP_FRAME_MAX + 1);
+		if (!r->dbufs[i])
+			die_io("malloc");
+		r->iovs[i] = (struct iovec){ r->dbufs[i], LP_FRAME_MAX + 1 };
+	}
+}
+
+static void
+rx_fini(struct lp_rx *r)
+{
+	free(r->buf);
+	for (unsigned int i = 0; i < LP_BATCH_MAX; i++)
+		free(r->dbufs[i]);
+}
+
+typedef void frame_fn(void *ctx, uint8_t *f, size_t len);
+
+/*
+ * Wait up to timeout_ms for frames and hand each to fn.  Returns frames
+ * delivered, 0 on timeout, -1 when the peer closed or failed.
+ */
+static int
+rx_poll(struct lp_rx *r, unsigned int batch, int timeout_ms, frame_fn *fn,
+	void *ctx)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	int n = 0, rc;
+
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc <= 0)
+		return rc == -1 && errno != EINTR ? -1 : 0;
+	if (r->kind == LP_STREAM) {
+		struct stream_frame sf;
+		size_t off = 0;
+		ssize_t got = read(r->fd, r->buf + r->have,
+				   LP_STREAM_BUF + STREAM_FRAME_MAX - r->have);
+
+		if (got == 0 || (got == -1 && errno != EINTR && errno != EAGAIN))
+			return -1;
+		if (got < 0)
+			return 0;
+		r->have += (size_t)got;
+		for (;;) {
+			enum stream_frame_status s =
+				stream_frame_next(r->buf + off, r->have - off, &sf);
+
+			if (s == STREAM_FRAME_MORE)
+				break;
+			if (s != STREAM_FRAME_OK) {
+				fprintf(stderr, "lanyard-perf: bad stream length "
+						"from the switch: %s\n",
+					stream_frame_status_str(s));
+				return -1;
+			}
+			fn(ctx, r->buf + off + STREAM_HDR_LEN, sf.len);
+			off += sf.record_len;
+			n++;
+		}
+		memmove(r->buf, r->buf + off, r->have - off);
+		r->have -= off;
+		return n;
+	}
+	for (unsigned int i = 0; i < batch; i++)
+		r->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &r->iovs[i],
+							    .msg_iovlen = 1 } };
+	rc = recvmmsg(r->fd, r->msgs, batch, MSG_DONTWAIT, NULL);
+	if (rc == -1)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	for (int i = 0; i < rc; i++)
+		fn(ctx, r->dbufs[i], LP_MIN(r->msgs[i].msg_len, LP_FRAME_MAX));
+	return rc;
+}
+
+/* --- modes ---------------------------------------------------------------- */
+
+static void
+hello(int fd, const struct lp_cfg *c)
+{
+	uint8_t f[60] = { 0 };
+	uint8_t *fp = f;
+	size_t len = sizeof(f);
+	struct lp_stats ignore = { 0 };
+
+	memset(f, 0xff, ETH_ALEN);
+	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
+	put_be(f + 12, LP_ETYPE_HELLO, 2);
+	put_be(f + 14, LP_MAGIC, 4);
+	if (!send_frames(fd, c->kind, &fp, &len, 1, &ignore))
+		die_io("send hello");
+}
+
+static void
+mark_ready(const struct lp_cfg *c)
+{
+	FILE *f;
+
+	if (!c->ready)
+		return;
+	f = fopen(c->ready, "w");
+	if (!f)
+		die_io("%s", c->ready);
+	fclose(f);
+}
+
+static double
+deadline_left(uint64_t start, double duration)
+{
+	if (duration <= 0)
+		return 1e9;
+	return duration - (double)(now_ns() - start) / 1e9;
+}
+
+static void
+run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
+{
+	uint8_t *frames[LP_BATCH_MAX];
+	size_t lens[LP_BATCH_MAX];
+	uint64_t start = now_ns(), seq = 0;
+
+	for (unsigned int i = 0; i < c->batch; i++) {
+		frames[i] = malloc(c->size);
+		if (!frames[i])
+			die_io("malloc");
+		lens[i] = c->size;
+	}
+	while (!stop && (!c->count || seq < c->count) &&
+	       deadline_left(start, c->duration) > 0) {
+		unsigned int n = c->batch;
+
+		if (c->count && c->count - seq < n)
+			n = (unsigned int)(c->count - seq);
+		if (c->rate) {
+			uint64_t due = start + seq * 1000000000u / c->rate;
+			uint64_t t = now_ns();
+
+			if (due > t) {
+				struct timespec ts = { (time_t)((due - t) / 1000000000u),
+						       (long)((due - t) % 1000000000u) };
+				nanosleep(&ts, NULL);
+			}
+			n = 1;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			frame_build(frames[i], c, seq + i);
+		if (!send_frames(fd, c->kind, frames, lens, n, st)) {
+			st->closed = true;
+			break;
+		}
+		seq += n;
+	}
+	st->secs = (double)(now_ns() - start) / 1e9;
+	for (unsigned int i = 0; i < c->batch; i++)
+		free(frames[i]);
+}
+
+struct rx_ctx {
+	struct lp_stats *st;
+	int fd;
+	const struct lp_cfg *c;
+};
+
+static void
+rx_frame(void *ctx, uint8_t *f, size_t len)
+{
+	struct rx_ctx *x = ctx;
+
+	frame_account(x->st, f, len);
+}
+
+static void
+echo_frame(void *ctx, uint8_t *f, size_t len)
+{
+	struct rx_ctx *x = ctx;
+	struct lp_stats ignore = { 0 };
+
+	if (!frame_account(x->st, f, len))
+		return;
+	memcpy(f, eth_src(f), ETH_ALEN);
+	memcpy(f + ETH_ALEN, x->c->src, ETH_ALEN);
+	if (!send_frames(x->fd, x->c->kind, &f, &len, 1, &ignore))
+		x->st->closed = true;
+	else
+		x->st->sent++;
+}
+
+static void
+run_rx(int fd, const struct lp_cfg *c, struct lp_stats *st, frame_fn *fn)
+{
+	struct lp_rx r;
+	struct rx_ctx x = { st, fd, c };
+	uint64_t start = now_ns(), first = 0, last = 0;
+
+	rx_init(&r, fd, c->kind, c->batch);
+	while (!stop && !st->closed && (!c->count || st->frames < c->count)) {
+		double left = deadline_left(start, c->duration);
+		int wait_ms, n;
+
+		if (left <= 0)
+			break;
+		if (c->idle > 0 && last &&
+		    (double)(now_ns() - last) / 1e9 >= c->idle)
+			break;
+		wait_ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
+		n = rx_poll(&r, c->batch, wait_ms, fn, &x);
+		if (n < 0) {
+			st->closed = true;
+			break;
+		}
+		if (n > 0) {
+			last = now_ns();
+			if (!first)
+				first = last;
+		}
+	}
+	st->secs = first ? (double)(last - first) / 1e9 : 0;
+	rx_fini(&r);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct ping_ctx {
+	struct lp_stats *st;
+	uint64_t want_seq;
+	bool got;
+};
+
+static void
+ping_frame(void *ctx, uint8_t *f, size_t len)
+{
+	struct ping_ctx *p = ctx;
+
+	if (!frame_account(p->st, f, len))
+		return;
+	if (eth_type(f) == LP_ETYPE && get_be(f + 22, 8) == p->want_seq) {
+		p->st->rtts[p->st->n_rtts++] = now_ns() - get_be(f + 30, 8);
+		p->got = true;
+	}
+}
+
+static void
+run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
+{
+	struct lp_rx r;
+	uint8_t *f = malloc(c->size);
+	size_t len = c->size;
+	uint64_t start = now_ns(), max = c->count ? c->count : LP_RTT_MAX;
+	struct ping_ctx p = { .st = st };
+
+	st->rtts = calloc(max, sizeof(*st->rtts));
+	if (!f || !st->rtts)
+		die_io("malloc");
+	rx_init(&r, fd, c->kind, 1);
+	for (uint64_t seq = 0; !stop && seq < max &&
+			       deadline_left(start, c->duration) > 0; seq++) {
+		uint64_t sent_at;
+
+		frame_build(f, c, seq);
+		p.want_seq = seq;
+		p.got = false;
+		if (!send_frames(fd, c->kind, &f, &len, 1, st)) {
+			st->closed = true;
+			break;
+		}
+		sent_at = now_ns();
+		/* An answer later than one second counts as lost. */
+		while (!p.got && !stop && now_ns() - sent_at < 1000000000u)
+			if (rx_poll(&r, 1, 100, ping_frame, &p) < 0) {
+				st->closed = true;
+				break;
+			}
+		if (st->closed)
+			break;
+		if (!p.got)
+			st->lost++;
+	}
+	st->secs = (double)(now_ns() - start) / 1e9;
+	rx_fini(&r);
+	free(f);
+	qsort(st->rtts, st->n_rtts, sizeof(*st->rtts), cmp_u64);
+}
+
+static size_t
+hex_decode(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (*hex) {
+		unsigned int v;
+
+		if (hex[0] == ' ' || hex[0] == ':') {
+			hex++;
+			continue;
+		}
+		if (n == cap || sscanf(hex, "%2x", &v) != 1 || !hex[1])
+			die_usage("--hex: '%s' is not pairs of hex digits", hex);
+		out[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+static void
+run_raw(int fd, const struct lp_cfg *c, struct lp_stats *st)
+{
+	static uint8_t bytes[LP_FRAME_MAX + 1];
+	size_t n = hex_decode(c->hex, bytes, sizeof(bytes));
+	uint64_t start = now_ns();
+	ssize_t w = sendto(fd, bytes, n, MSG_NOSIGNAL, dgram_to, dgram_to_len);
+
+	if (w == -1)
+		die_io("send");
+	st->sent_bytes = (uint64_t)w;
+	while (!stop && (double)(now_ns() - start) / 1e9 < c->linger) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint8_t tmp[4096];
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		w = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (w == 0 || (w == -1 && errno != EAGAIN && errno != EINTR)) {
+			st->closed = c->kind == LP_STREAM;
+			break;
+		}
+	}
+}
+
+/* The floor: tx and rx over a socketpair, no switch between them. */
+static void
+run_pair(struct lp_cfg *c, struct lp_stats *st)
+{
+	int sv[2];
+	pid_t child;
+	struct lp_stats rx = { 0 };
+	struct lp_cfg rc = *c;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		die_io("socketpair");
+	child = fork();
+	if (child == -1)
+		die_io("fork");
+	if (child == 0) {
+		close(sv[0]);
+		rc.kind = LP_DGRAM;
+		rc.idle = 1;
+		rc.duration = 0;
+		run_rx(sv[1], &rc, &rx, rx_frame);
+		_exit(0);
+	}
+	close(sv[1]);
+	c->kind = LP_DGRAM;
+	run_tx(sv[0], c, st);
+	close(sv[0]);
+	waitpid(child, NULL, 0);
+}
+
+/* --- report --------------------------------------------------------------- */
+
+static void
+report(const struct lp_cfg *c, const struct lp_stats *st)
+{
+	static const char *const names[] = { "", "tx", "rx", "echo", "ping",
+					     "raw" };
+	uint64_t lost = st->lost;
+	double pps;
+
+	if (c->mode == LP_RX || c->mode == LP_ECHO)
+		for (unsigned int i = 0; i < st->n_flows; i++)
+			lost += st->flows[i].max_seq + 1 > st->flows[i].frames
+					? st->flows[i].max_seq + 1 - st->flows[i].frames
+					: 0;
+	pps = st->secs > 0 ? (double)(c->mode == LP_TX ? st->sent : st->frames) /
+				     st->secs
+			   : 0;
+	if (!c->json) {
+		printf("mode=%s sent=%" PRIu64 " received=%" PRIu64
+		       " bytes=%" PRIu64 " hellos=%" PRIu64 " other=%" PRIu64
+		       " corrupted=%" PRIu64 " lost=%" PRIu64
+		       " reordered=%" PRIu64 " tagged=%" PRIu64
+		       " seconds=%.3f pps=%.0f closed=%s\n",
+		       names[c->mode], st->sent, st->frames, st->bytes,
+		       st->hellos, st->other, st->corrupted, lost,
+		       st->reordered, st->tagged, st->secs, pps,
+		       st->closed ? "yes" : "no");
+		if (st->n_rtts)
+			printf("rtt_us p50=%.1f p99=%.1f p999=%.1f\n",
+			       st->rtts[st->n_rtts / 2] / 1e3,
+			       st->rtts[st->n_rtts * 99 / 100] / 1e3,
+			       st->rtts[st->n_rtts * 999 / 1000] / 1e3);
+		return;
+	}
+	printf("{\"mode\":\"%s\",\"sent\":%" PRIu64 ",\"sent_bytes\":%" PRIu64
+	       ",\"received\":%" PRIu64 ",\"bytes\":%" PRIu64
+	       ",\"hellos\":%" PRIu64 ",\"other\":%" PRIu64
+	       ",\"corrupted\":%" PRIu64 ",\"lost\":%" PRIu64
+	       ",\"reordered\":%" PRIu64 ",\"tagged\":%" PRIu64
+	       ",\"send_errors\":%" PRIu64 ",\"seconds\":%.6f,\"pps\":%.1f"
+	       ",\"closed\":%s,\"sources\":{",
+	       names[c->mode], st->sent, st->sent_bytes, st->frames, st->bytes,
+	       st->hellos, st->other, st->corrupted, lost, st->reordered,
+	       st->tagged, st->send_errors, st->secs, pps,
+	       st->closed ? "true" : "false");
+	for (unsigned int i = 0; i < st->n_flows; i++) {
+		uint8_t mac[ETH_ALEN];
+		char s[ETH_MAC_STRLEN];
+
+		eth_u64_to_mac(st->flows[i].mac, mac);
+		eth_mac_format(mac, s);
+		printf("%s\"%s/%" PRIu32 "\":%" PRIu64, i ? "," : "", s,
+		       st->flows[i].id, st->flows[i].frames);
+	}
+	printf("}");
+	if (st->n_rtts)
+		printf(",\"rtt_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f}",
+		       st->rtts[st->n_rtts / 2] / 1e3,
+		       st->rtts[st->n_rtts * 99 / 100] / 1e3,
+		       st->rtts[st->n_rtts * 999 / 1000] / 1e3);
+	printf("}\n");
+}
+
+/* --- options -------------------------------------------------------------- */
+
+static uint64_t
+num(const char *opt, const char *s, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		die_usage("%s: '%s' is not a number in %" PRIu64 "-%" PRIu64,
+			  opt, s, min, max);
+	return v;
+}
+
+static double
+secs(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e6)
+		die_usage("%s: '%s' is not a number of seconds", opt, s);
+	return v;
+}
+
+static void
+parse_args(int argc, char **argv, struct lp_cfg *c)
+{
+	static const struct option longs[] = {
+		{ "src", 1, NULL, 's' },      { "dst", 1, NULL, 'd' },
+		{ "size", 1, NULL, 'l' },     { "count", 1, NULL, 'n' },
+		{ "duration", 1, NULL, 't' }, { "idle", 1, NULL, 'i' },
+		{ "batch", 1, NULL, 'b' },    { "rate", 1, NULL, 'r' },
+		{ "flow", 1, NULL, 'f' },     { "announce", 0, NULL, 'a' },
+		{ "ready", 1, NULL, 'R' },    { "hex", 1, NULL, 'x' },
+		{ "linger", 1, NULL, 'w' },   { "json", 0, NULL, 'j' },
+		{ "help", 0, NULL, 'h' },     { 0 },
+	};
+	static const char *const modes[] = { "", "tx", "rx", "echo", "ping",
+					     "raw" };
+	int o;
+
+	*c = (struct lp_cfg){ .size = 60, .batch = 1, .duration = 10,
+			      .linger = 1 };
+	eth_mac_parse("02:00:00:00:00:01", c->src);
+	memset(c->dst, 0xff, ETH_ALEN);
+	while ((o = getopt_long(argc, argv, "s:d:l:n:t:i:b:r:f:aR:x:w:jh",
+				longs, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			if (eth_mac_parse(optarg, c->src) != 0 ||
+			    !eth_is_valid_src(c->src))
+				die_usage("--src: '%s' is not a unicast MAC",
+					  optarg);
+			break;
+		case 'd':
+			if (eth_mac_parse(optarg, c->dst) != 0)
+				die_usage("--dst: '%s' is not a MAC", optarg);
+			break;
+		case 'l':
+			c->size = (unsigned int)num("--size", optarg, LP_HDR_LEN,
+						    LP_FRAME_MAX);
+			break;
+		case 'n':
+			c->count = num("--count", optarg, 1, UINT64_MAX);
+			break;
+		case 't':
+			c->duration = secs("--duration", optarg);
+			break;
+		case 'i':
+			c->idle = secs("--idle", optarg);
+			break;
+		case 'b':
+			c->batch = (unsigned int)num("--batch", optarg, 1,
+						     LP_BATCH_MAX);
+			break;
+		case 'r':
+			c->rate = num("--rate", optarg, 0, 100000000);
+			break;
+		case 'f':
+			c->flow = (uint32_t)num("--flow", optarg, 0, UINT32_MAX);
+			break;
+		case 'a':
+			c->announce = true;
+			break;
+		case 'R':
+			c->ready = optarg;
+			break;
+		case 'x':
+			c->hex = optarg;
+			break;
+		case 'w':
+			c->linger = secs("--linger", optarg);
+			c->linger_set = true;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			exit(2);
+		}
+	}
+	if (argc - optind != 2)
+		die_usage("need MODE and ENDPOINT");
+	for (unsigned int i = 1; i < 6; i++)
+		if (strcmp(argv[optind], modes[i]) == 0)
+			c->mode = (enum lp_mode)i;
+	if (!c->mode)
+		die_usage("unknown mode '%s'", argv[optind]);
+	parse_endpoint(argv[optind + 1], c);
+	if (c->mode == LP_RAW && !c->hex)
+		die_usage("raw needs --hex");
+	if (c->mode == LP_PING && c->count > LP_RTT_MAX)
+		die_usage("ping: --count at most %d", LP_RTT_MAX);
+	if (c->kind == LP_PAIR && c->mode != LP_TX)
+		die_usage("the pair endpoint is for tx only");
+	if (c->kind == LP_STREAM && c->size > STREAM_FRAME_MAX)
+		die_usage("--size above the stream limit %d", STREAM_FRAME_MAX);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lp_cfg c;
+	static struct lp_stats st;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int fd = -1;
+
+	parse_args(argc, argv, &c);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (c.kind == LP_PAIR) {
+		run_pair(&c, &st);
+		report(&c, &st);
+		return 0;
+	}
+	fd = endpoint_open(&c);
+	if (c.announce)
+		hello(fd, &c);
+	mark_ready(&c);
+	switch (c.mode) {
+	case LP_TX:
+		run_tx(fd, &c, &st);
+		if (c.linger_set && c.linger > 0 && !st.closed) {
+			struct lp_cfg lc = c;
+			double sent_secs = st.secs;
+
+			lc.duration = c.linger;
+			lc.count = 0;
+			lc.idle = 0;
+			run_rx(fd, &lc, &st, rx_frame);
+			st.secs = sent_secs;
+		}
+		break;
+	case LP_RX:
+		run_rx(fd, &c, &st, rx_frame);
+		break;
+	case LP_ECHO:
+		run_rx(fd, &c, &st, echo_frame);
+		break;
+	case LP_PING:
+		run_ping(fd, &c, &st);
+		break;
+	case LP_RAW:
+		run_raw(fd, &c, &st);
+		break;
+	}
+	report(&c, &st);
+	close(fd);
+	endpoint_cleanup(&c);
+	free(st.rtts);
+	return st.closed && c.mode != LP_RAW && c.mode != LP_RX ? 1 : 0;
+}
