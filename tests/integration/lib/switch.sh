@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: MIT
+# switch.sh - sourced by integration tests that run lanyard with
+# lanyard-perf peers.  Provides: a private temporary directory ($dir),
+# lanyard started and stopped by PID, peers started in the background and
+# reaped by PID, and assertions on lanyardctl's JSON.  Every process it
+# starts is killed by PID at exit.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+LANYARD=${LANYARD:-$top/build/src/lanyard}
+LANYARDCTL=${LANYARDCTL:-$top/build/tools/lanyardctl}
+LANYARD_PERF=${LANYARD_PERF:-$top/build/tools/lanyard-perf}
+
+dir=$(mktemp -d)
+chmod 0700 "$dir"
+ctl=$dir/ctl.sock
+lanyard_pid=
+peer_pids=()
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -f "$dir/lanyard.log" ]; then
+		echo "--- lanyard log" >&2
+		tail -n 30 "$dir/lanyard.log" >&2
+	fi
+	exit 1
+}
+
+switch_cleanup() {
+	local p
+	for p in "${peer_pids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${peer_pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$lanyard_pid" ]; then
+		kill "$lanyard_pid" 2>/dev/null || true
+		wait "$lanyard_pid" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+}
+trap switch_cleanup EXIT
+
+# lanyard_start ARGS...: start lanyard on $ctl, wait until it answers.
+lanyard_start() {
+	"$LANYARD" --ctl "$ctl" "$@" >"$dir/lanyard.log" 2>&1 &
+	lanyard_pid=$!
+	local _
+	for _ in $(seq 100); do
+		"$LANYARDCTL" --ctl "$ctl" version >/dev/null 2>&1 && return 0
+		kill -0 "$lanyard_pid" 2>/dev/null || fail "lanyard exited at start"
+		sleep 0.1
+	done
+	fail "lanyard not answering after 10 s"
+}
+
+# lanyard_stop: SIGTERM, and lanyard must exit 0 without sanitizer reports.
+lanyard_stop() {
+	local rc=0
+	kill "$lanyard_pid"
+	wait "$lanyard_pid" || rc=$?
+	lanyard_pid=
+	[ "$rc" -eq 0 ] || fail "lanyard exited $rc on SIGTERM"
+	if grep -qE 'Sanitizer|runtime error' "$dir/lanyard.log"; then
+		cat "$dir/lanyard.log" >&2
+		fail "sanitizer report in lanyard's log"
+	fi
+}
+
+ctlj() { "$LANYARDCTL" --ctl "$ctl" -j "$@"; }
+
+# peer NAME ARGS...: run lanyard-perf in the background; its report goes
+# to $dir/NAME.out.  With --ready in ARGS, waits for the file.
+peer() {
+	local name=$1; shift
+	"$LANYARD_PERF" "$@" --json >"$dir/$name.out" 2>"$dir/$name.err" &
+	peer_pids+=($!)
+	eval "pid_$name=$!"
+}
+
+# rx_peer NAME ENDPOINT MAC [ARGS...]: a receiver that announces MAC and
+# is ready (known to the switch) when this returns.
+rx_peer() {
+	local name=$1 ep=$2 mac=$3; shift 3
+	peer "$name" rx "$ep" --src "$mac" --announce --ready "$dir/$name.ready" "$@"
+	wait_for "test -f $dir/$name.ready" "$name ready"
+}
+
+# peer_wait NAME: wait for a background peer to end; fails if it failed.
+peer_wait() {
+	local p rc=0
+	p=$(eval "echo \$pid_$1")
+	wait "$p" || rc=$?
+	[ "$rc" -eq 0 ] || { cat "$dir/$1.err" >&2; fail "peer $1 exited $rc"; }
+}
+
+# report NAME FILTER: a field of a peer's JSON report.
+report() { jq -r "$2" "$dir/$1.out"; }
+
+# wait_for CMD WHAT: poll CMD for up to 10 s.
+wait_for() {
+	local _
+	for _ in $(seq 200); do
+		eval "$1" && return 0
+		sleep 0.05
+	done
+	fail "timed out waiting for $2"
+}
+
+# mac_port MAC: the port the MAC table puts MAC on, or "".
+mac_port() {
+	ctlj fdb | jq -r --arg m "$1" '[.fdb[] | select(.mac == $m) | .port][0] // ""'
+}
+
+# port_of_parent PARENT N: the id of PARENT's Nth child (1-based, by order).
+children() { ctlj show | jq -r --arg p "$1" '[.ports[] | select(.parent == $p) | .id] | join(" ")'; }
+
+# counter PORT PATH: one counter of a port, e.g. counter st.1 .tx
+counter() {
+	ctlj show | jq -r --arg p "$1" ".ports[] | select(.id == \$p) | .counters$2"
+}
+
+# check_conservation: the equations of docs/architecture.md hold for every
+# port and for the totals.
+check_conservation() {
+	local bad
+	bad=$(ctlj show | jq -r '
+		def ok: .rx == .rx_fwd + .drops.runt + .drops.oversize +
+			.drops."no-buffer" + .drops."bad-src" +
+			.drops."same-port" + .drops."no-port" + .drops.vlan
+		    and .tx_offered == .tx + .queued + .drops."backlog-full" +
+			.drops."peer-gone" + .drops."tag-no-buffer";
+		([.ports[] | select(.counters | ok | not) | .id] +
+		 (if (.totals | ok) then [] else ["totals"] end)) | join(" ")')
+	[ -z "$bad" ] || fail "conservation broken on: $bad ($(ctlj show))"
+}
