@@ -297,6 +297,7 @@ classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 		in->c.drops[PORT_DROP_VLAN]++;
 		return;
 	}
+	f = pkt->data;	/* vlan_in() may have stripped a tag */
 	learn(br, in, fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan), now);
 	if (eth_is_multicast(eth_dst(f))) {
 		flood(br, in, pkt);
