@@ -216,7 +216,8 @@ next_wait_ms(const struct loop *l, int max_wait_ms)
 {
 	uint64_t ms;
 
-	if (l->deferred)
+	/* Deferred work, or a stop asked for by a timer or deferred work. */
+	if (l->deferred || l->stop_requested)
 		return 0;
 	if (!l->timers)
 		return max_wait_ms;
@@ -270,14 +271,17 @@ loop_run_once(struct loop *l, int max_wait_ms)
 int
 loop_run(struct loop *l)
 {
-	l->running = true;
-	while (l->running) {
-		int n = loop_run_once(l, -1);
+	int n = 0;
 
+	l->running = true;
+	l->stop_requested = false;
+	while (l->running) {
+		n = loop_run_once(l, -1);
 		if (n < 0)
-			return n;
+			break;
 	}
-	return 0;
+	l->stop_requested = false;
+	return n < 0 ? n : 0;
 }
 
 /**
@@ -288,4 +292,5 @@ void
 loop_stop(struct loop *l)
 {
 	l->running = false;
+	l->stop_requested = true;
 }

@@ -64,6 +64,7 @@ struct loop {
 	int epfd;
 	uint64_t now;		/* read once per iteration */
 	bool running;
+	bool stop_requested;	/* loop_stop() called: do not block */
 	struct loop_timer *timers;	/* sorted by deadline */
 	struct loop_defer *deferred;
 	uint64_t iterations;
