@@ -557,8 +557,9 @@ port_rx(struct port *p)
 		}
 		if (n > 0)
 			bridge_input(&p->sw->br, pkts, (unsigned int)n);
-		if (n < PKT_BURST)
+		if (n < PKT_BURST && !p->rx_again)
 			return;
+		p->rx_again = false;
 	}
 }
 

@@ -146,8 +146,10 @@ struct port_ops {
 	 * (a listener sets its children).  Returns the count, or -errno when
 	 * the port must go down.  port_rx() calls again while 'max' frames
 	 * come back, so a kind reads from the kernel a bounded number of
-	 * times per loop iteration (fairness between ports).  NULL for ports
-	 * that receive through their listener.
+	 * times per loop iteration (fairness between ports).  A kind that
+	 * returns frames but already knows of an error to report (the fd may
+	 * never be readable again) sets p->rx_again, and is called once more
+	 * at once.  NULL for ports that receive through their listener.
 	 */
 	int (*rx_burst)(struct port *p, struct pkt **pkts, unsigned int max);
 	/*
@@ -205,6 +207,7 @@ struct port {
 	struct pkt **backlog;
 	uint32_t bl_cap, bl_head, bl_len;
 	bool destroyed;
+	bool rx_again;		/* rx_burst has an error to report next call */
 	void *priv;			/* ops->priv_size bytes */
 };
 

@@ -195,8 +195,11 @@ stream_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 		}
 		n = parse(p, s, pkts, n, max);
 	}
-	if (n)
+	if (n) {
+		/* The error is reported next call: no new event may come. */
+		p->rx_again = s->rx_bad || s->rx_eof;
 		return (int)n;
+	}
 	if (s->rx_bad)
 		return -EPROTO;
 	if (s->rx_eof)
