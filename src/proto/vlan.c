@@ -94,20 +94,23 @@ vlan_list_parse(const char *s, uint8_t bitmap[VLAN_BITMAP_LEN], char *err)
 	if (!*s)
 		return ERR_SET(err, -EINVAL, "empty VLAN list");
 	for (;;) {
+		const char *item = s;	/* quoted in errors */
+		int item_len = (int)MIN(strcspn(s, ",:; "), 20);
 		uint16_t lo, hi;
 
 		if (read_vid(&s, &lo))
 			return ERR_SET(err, -EINVAL,
-				       "VLAN list: expected ids from 1 to "
-				       "4094, like 1,10-20");
+				       "VLAN list: '%.*s' is not an id from 1 "
+				       "to 4094 (lists look like 1,10-20)",
+				       item_len, item);
 		hi = lo;
 		if (*s == '-') {
 			s++;
 			if (read_vid(&s, &hi) || hi < lo)
 				return ERR_SET(err, -EINVAL,
-					       "VLAN list: bad range ending "
-					       "near '%.20s'",
-					       s);
+					       "VLAN list: bad range '%.*s' "
+					       "(ids from 1 to 4094, low-high)",
+					       item_len, item);
 		}
 		for (unsigned int v = lo; v <= hi; v++)
 			bitmap[v >> 3] |= (uint8_t)(1 << (v & 7));
@@ -120,11 +123,24 @@ vlan_list_parse(const char *s, uint8_t bitmap[VLAN_BITMAP_LEN], char *err)
 	}
 }
 
+/* Whether any VLAN id from 'from' up is in the set. */
+static bool
+vlan_list_next(const uint8_t bitmap[VLAN_BITMAP_LEN], unsigned int from)
+{
+	for (unsigned int v = from; v <= VLAN_VID_MAX; v++)
+		if (vlan_list_has(bitmap, (uint16_t)v))
+			return true;
+	return false;
+}
+
 /**
  * vlan_list_format() - write a bitmap back as "1,10-20" (',' joined)
  * @bitmap: the set
- * @buf:    output
+ * @buf:    output, always NUL-terminated when @len > 0
  * @len:    its size
+ *
+ * A list longer than @len ends with "..." after the last whole item
+ * that fits, so a cut list never reads as a different one.
  */
 void
 vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
@@ -132,9 +148,12 @@ vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
 {
 	unsigned long off = 0;
 
+	if (len == 0)
+		return;
 	buf[0] = '\0';
-	for (unsigned int v = 1; v <= VLAN_VID_MAX && off < len; v++) {
+	for (unsigned int v = 1; v <= VLAN_VID_MAX; v++) {
 		unsigned int end = v;
+		char item[16];
 		int n;
 
 		if (!vlan_list_has(bitmap, (uint16_t)v))
@@ -142,12 +161,19 @@ vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
 		while (end < VLAN_VID_MAX && vlan_list_has(bitmap,
 							   (uint16_t)(end + 1)))
 			end++;
-		n = end == v ? snprintf(buf + off, len - off, "%s%u",
+		n = end == v ? snprintf(item, sizeof(item), "%s%u",
 					off ? "," : "", v)
-			     : snprintf(buf + off, len - off, "%s%u-%u",
+			     : snprintf(item, sizeof(item), "%s%u-%u",
 					off ? "," : "", v, end);
-		if (n < 0)
+		/* Keep room for "..." so a cut list never reads as another. */
+		if (off + (unsigned long)n + 4 > len &&
+		    (off + (unsigned long)n + 1 > len ||
+		     vlan_list_next(bitmap, end + 1))) {
+			if (off + 4 <= len)
+				memcpy(buf + off, "...", 4);
 			return;
+		}
+		memcpy(buf + off, item, (size_t)n + 1);
 		off += (unsigned long)n;
 		v = end;
 	}
