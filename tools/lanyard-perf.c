@@ -621,8 +621,12 @@ rx_poll(struct lp_rx *r, unsigned int batch, int timeout_ms, frame_fn *fn,
 	rc = recvmmsg(r->fd, r->msgs, batch, MSG_DONTWAIT, NULL);
 	if (rc == -1)
 		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	for (int i = 0; i < rc; i++)
+	for (int i = 0; i < rc; i++) {
+		/* A seqpacket socket reads empty messages once the peer left. */
+		if (r->msgs[i].msg_len == 0 && (pfd.revents & POLLHUP))
+			return i > 0 ? i : -1;
 		fn(ctx, r->dbufs[i], LP_MIN(r->msgs[i].msg_len, LP_FRAME_MAX));
+	}
 	return rc;
 }
 
@@ -885,6 +889,8 @@ run_raw(int fd, const struct lp_cfg *c, struct lp_stats *st)
 	}
 }
 
+static void report(const struct lp_cfg *c, const struct lp_stats *st);
+
 /* The floor: tx and rx over a socketpair, no switch between them. */
 static void
 run_pair(struct lp_cfg *c, struct lp_stats *st)
@@ -904,7 +910,11 @@ run_pair(struct lp_cfg *c, struct lp_stats *st)
 		rc.kind = LP_DGRAM;
 		rc.idle = 1;
 		rc.duration = 0;
+		rc.mode = LP_RX;
 		run_rx(sv[1], &rc, &rx, rx_frame);
+		rx.closed = false;
+		report(&rc, &rx);
+		fflush(stdout);
 		_exit(0);
 	}
 	close(sv[1]);
