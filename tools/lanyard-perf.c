@@ -90,6 +90,7 @@ static const char usage[] =
 	"                       sendmmsg/recvmmsg, or one write of N frames\n"
 	"  -r, --rate PPS       tx: pace to this many frames/s (default 0 = flat out)\n"
 	"  -f, --flow ID        flow id written into frames (default 0)\n"
+	"  -q, --vlan VID[:PCP] tx, ping: send 802.1Q-tagged frames (VID 0-4095)\n"
 	"  -a, --announce       send a hello from --src first\n"
 	"  -R, --ready FILE     create FILE once connected (and announced)\n"
 	"  -x, --hex HEX        raw: the bytes to send, e.g. ffffffff0000\n"
@@ -113,6 +114,7 @@ struct lp_cfg {
 	uint64_t count, rate;
 	double duration, idle, linger;
 	uint32_t flow;
+	uint32_t vlan_tci;	/* 0x10000 | PCP << 13 | VID when tagging */
 	bool announce, json, linger_set;
 	const char *ready, *hex;
 	struct sockaddr_storage peer, local;
@@ -129,6 +131,7 @@ struct lp_flow {
 struct lp_stats {
 	uint64_t frames, bytes, hellos, other, corrupted, lost, reordered;
 	uint64_t tagged, sent, sent_bytes, send_errors;
+	uint64_t vids[4096];	/* tagged test frames by VID */
 	struct lp_flow flows[LP_FLOWS_MAX];
 	unsigned int n_flows;
 	uint64_t flows_over;
@@ -358,6 +361,11 @@ frame_build(uint8_t *f, const struct lp_cfg *c, uint64_t seq)
 	put_be(f + 38, c->size, 2);
 	for (unsigned int i = LP_HDR_LEN; i < c->size; i++)
 		f[i] = (uint8_t)(seq * 7 + i);
+	if (c->vlan_tci) {	/* an 802.1Q tag after the MACs */
+		memmove(f + 16, f + 12, c->size - 12);
+		put_be(f + 12, 0x8100, 2);
+		put_be(f + 14, c->vlan_tci & 0xffff, 2);
+	}
 }
 
 static bool
@@ -419,8 +427,10 @@ frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 	if ((type == 0x8100 || type == 0x88a8) && len >= 18) {
 		type = (uint16_t)get_be(f + 16, 2);
 		off = 18;
-		if (type == LP_ETYPE || type == LP_ETYPE_HELLO)
+		if (type == LP_ETYPE) {
 			st->tagged++;
+			st->vids[get_be(f + 14, 2) & 0xfff]++;
+		}
 	}
 	if (type == LP_ETYPE_HELLO) {
 		st->hellos++;
@@ -644,6 +654,11 @@ hello(int fd, const struct lp_cfg *c)
 	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
 	put_be(f + 12, LP_ETYPE_HELLO, 2);
 	put_be(f + 14, LP_MAGIC, 4);
+	if (c->vlan_tci) {
+		memmove(f + 16, f + 12, sizeof(f) - 16);
+		put_be(f + 12, 0x8100, 2);
+		put_be(f + 14, c->vlan_tci & 0xffff, 2);
+	}
 	if (!send_frames(fd, c->kind, &fp, &len, 1, &ignore))
 		die_io("send hello");
 }
@@ -677,10 +692,10 @@ run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
 	uint64_t start = now_ns(), seq = 0;
 
 	for (unsigned int i = 0; i < c->batch; i++) {
-		frames[i] = malloc(c->size);
+		frames[i] = malloc(c->size + 4);
 		if (!frames[i])
 			die_io("malloc");
-		lens[i] = c->size;
+		lens[i] = c->size + (c->vlan_tci ? 4 : 0);
 	}
 	while (!stop && (!c->count || seq < c->count) &&
 	       deadline_left(start, c->duration) > 0) {
@@ -806,8 +821,8 @@ static void
 run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
 {
 	struct lp_rx r;
-	uint8_t *f = malloc(c->size);
-	size_t len = c->size;
+	uint8_t *f = malloc(c->size + 4);
+	size_t len = c->size + (c->vlan_tci ? 4 : 0);
 	uint64_t start = now_ns(), max = c->count ? c->count : LP_RTT_MAX;
 	struct ping_ctx p = { .st = st };
 
@@ -979,6 +994,13 @@ report(const struct lp_cfg *c, const struct lp_stats *st)
 		printf("%s\"%s/%" PRIu32 "\":%" PRIu64, i ? "," : "", s,
 		       st->flows[i].id, st->flows[i].frames);
 	}
+	printf("},\"vlans\":{");
+	for (unsigned int v = 0, first = 1; v < 4096; v++)
+		if (st->vids[v]) {
+			printf("%s\"%u\":%" PRIu64, first ? "" : ",", v,
+			       st->vids[v]);
+			first = 0;
+		}
 	printf("}");
 	if (st->n_rtts)
 		printf(",\"rtt_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f}",
@@ -1028,7 +1050,8 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		{ "flow", 1, NULL, 'f' },     { "announce", 0, NULL, 'a' },
 		{ "ready", 1, NULL, 'R' },    { "hex", 1, NULL, 'x' },
 		{ "linger", 1, NULL, 'w' },   { "json", 0, NULL, 'j' },
-		{ "help", 0, NULL, 'h' },     { 0 },
+		{ "help", 0, NULL, 'h' },     { "vlan", 1, NULL, 'q' },
+		{ 0 },
 	};
 	static const char *const modes[] = { "", "tx", "rx", "echo", "ping",
 					     "raw" };
@@ -1038,7 +1061,7 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 			      .linger = 1 };
 	eth_mac_parse("02:00:00:00:00:01", c->src);
 	memset(c->dst, 0xff, ETH_ALEN);
-	while ((o = getopt_long(argc, argv, "s:d:l:n:t:i:b:r:f:aR:x:w:jh",
+	while ((o = getopt_long(argc, argv, "s:d:l:n:t:i:b:r:f:q:aR:x:w:jh",
 				longs, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -1074,6 +1097,18 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		case 'f':
 			c->flow = (uint32_t)num("--flow", optarg, 0, UINT32_MAX);
 			break;
+		case 'q': {
+			char *colon = strchr(optarg, ':');
+			uint64_t pcp = 0;
+
+			if (colon) {
+				*colon = 0;
+				pcp = num("--vlan PCP", colon + 1, 0, 7);
+			}
+			c->vlan_tci = 0x10000u | (uint32_t)pcp << 13 |
+				      (uint32_t)num("--vlan", optarg, 0, 4095);
+			break;
+		}
 		case 'a':
 			c->announce = true;
 			break;
