@@ -7,7 +7,8 @@
 #  - each pings the other until it answers, then B sends a TCP line to A
 #    and the line shows up on A's console;
 #  - lanyardctl then shows, for both guest ports, frames received and sent,
-#    and both guests' MACs in the MAC table on the right ports.
+#    and both guests' MACs in the MAC table on the right ports, and the
+#    counters conserve on every port.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || exit 77
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +16,8 @@ LANYARD=${LANYARD:-$top/build/src/lanyard}
 LANYARDCTL=${LANYARDCTL:-$top/build/tools/lanyardctl}
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
 . "$top/tests/integration/lib/guest.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/counters.sh
+. "$top/tests/integration/lib/counters.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -103,4 +106,7 @@ pb=$(port_of "$mac_b")
 case "$pa" in st.*) ;; *) fail "MAC of A learned on '$pa', not a st.N port: $fdb" ;; esac
 case "$pb" in dg.*) ;; *) fail "MAC of B learned on '$pb', not a dg port: $fdb" ;; esac
 echo "ok: MAC table has A on $pa and B on $pb"
+bad=$(conservation_broken "$show")
+[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
+echo "ok: counters conserve on every port"
 echo "PASS"

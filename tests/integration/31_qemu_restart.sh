@@ -17,6 +17,8 @@ LANYARD=${LANYARD:-$top/build/src/lanyard}
 LANYARDCTL=${LANYARDCTL:-$top/build/tools/lanyardctl}
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
 . "$top/tests/integration/lib/guest.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/counters.sh
+. "$top/tests/integration/lib/counters.sh"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -135,4 +137,8 @@ wait_ports_up 20
 wait_ping a "$sa" OK 60 || fail "guest A gets no ping answers after lanyard restarted"
 wait_ping b "$sb" OK 60 || fail "guest B gets no ping answers after lanyard restarted"
 echo "ok: after the restart lanyard re-dialed both guests; pings answered again within $((SECONDS - t0)) s"
+show=$("$LANYARDCTL" --ctl "$ctl" show -j) || fail "lanyardctl show -j failed"
+bad=$(conservation_broken "$show")
+[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
+echo "ok: counters conserve on every port"
 echo "PASS"

@@ -122,15 +122,10 @@ counter() {
 
 # check_conservation: the equations of docs/architecture.md hold for every
 # port and for the totals.
+. "$top/tests/integration/lib/counters.sh"
 check_conservation() {
-	local bad
-	bad=$(ctlj show | jq -r '
-		def ok: .rx == .rx_fwd + .drops.runt + .drops.oversize +
-			.drops."no-buffer" + .drops."bad-src" +
-			.drops."same-port" + .drops."no-port" + .drops.vlan
-		    and .tx_offered == .tx + .queued + .drops."backlog-full" +
-			.drops."peer-gone" + .drops."tag-no-buffer";
-		([.ports[] | select(.counters | ok | not) | .id] +
-		 (if (.totals | ok) then [] else ["totals"] end)) | join(" ")')
-	[ -z "$bad" ] || fail "conservation broken on: $bad ($(ctlj show))"
+	local bad show
+	show=$(ctlj show)
+	bad=$(conservation_broken "$show")
+	[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
 }
