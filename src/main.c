@@ -71,34 +71,6 @@ ensure_dir(const char *dir, char *err)
 	return 0;
 }
 
-static int
-sw_init(struct sw *sw, const struct cmdline *c, char *err)
-{
-	int ret;
-
-	memset(sw, 0, sizeof(*sw));
-	sw->backlog_default = c->backlog;
-	sw->max_macs_default = c->max_macs;
-	sw->frame_max = c->frame_max;
-	if ((ret = loop_init(&sw->loop, err)))
-		return ret;
-	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))
-		return ret;
-	return bridge_init(&sw->br, &sw->loop, &sw->pool, c->fdb_size,
-			   c->ageing, err);
-}
-
-static void
-sw_fini(struct sw *sw)
-{
-	while (sw->ports_head)
-		port_destroy(sw->ports_head, NULL);
-	loop_run_once(&sw->loop, 0);	/* run the deferred frees */
-	bridge_fini(&sw->br);
-	pkt_pool_fini(&sw->pool);
-	loop_fini(&sw->loop);
-}
-
 /* With no --port: a stream listener and a dgram endpoint in the dir. */
 static void
 default_ports(struct app *a, struct cmdline *c)

@@ -45,8 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "proto/eth.h"
 #include "proto/stream_frame.h"
+#include "proto/vlan.h"
 
 #define LP_ETYPE 0x88b5
 #define LP_ETYPE_HELLO 0x88b6
@@ -56,7 +58,6 @@
 #define LP_BATCH_MAX 64
 #define LP_FLOWS_MAX 256
 #define LP_RTT_MAX 1000000
-#define LP_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static const char usage[] =
 	"usage: lanyard-perf MODE ENDPOINT [options]\n"
@@ -114,7 +115,9 @@ struct lp_cfg {
 	uint64_t count, rate;
 	double duration, idle, linger;
 	uint32_t flow;
-	uint32_t vlan_tci;	/* 0x10000 | PCP << 13 | VID when tagging */
+	bool tagged;		/* send 802.1Q tags with vid and pcp */
+	uint16_t vid;
+	uint8_t pcp;
 	bool announce, json, linger_set;
 	const char *ready, *hex;
 	struct sockaddr_storage peer, local;
@@ -348,6 +351,16 @@ endpoint_cleanup(struct lp_cfg *c)
 
 /* --- frames --------------------------------------------------------------- */
 
+/* With --vlan: move the ethertype and payload up and write the tag. */
+static void
+tag_insert(uint8_t *f, size_t len, const struct lp_cfg *c)
+{
+	if (!c->tagged)
+		return;
+	memmove(f + 12 + VLAN_TAG_LEN, f + 12, len - 12);
+	vlan_tag_write(f + 12, VLAN_TPID_8021Q, c->vid, c->pcp, false);
+}
+
 static void
 frame_build(uint8_t *f, const struct lp_cfg *c, uint64_t seq)
 {
@@ -361,11 +374,7 @@ frame_build(uint8_t *f, const struct lp_cfg *c, uint64_t seq)
 	put_be(f + 38, c->size, 2);
 	for (unsigned int i = LP_HDR_LEN; i < c->size; i++)
 		f[i] = (uint8_t)(seq * 7 + i);
-	if (c->vlan_tci) {	/* an 802.1Q tag after the MACs */
-		memmove(f + 16, f + 12, c->size - 12);
-		put_be(f + 12, 0x8100, 2);
-		put_be(f + 14, c->vlan_tci & 0xffff, 2);
-	}
+	tag_insert(f, c->size, c);
 }
 
 static bool
@@ -417,6 +426,7 @@ static bool
 frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 {
 	size_t off = ETH_HDR_LEN;
+	struct vlan_tag tag;
 	uint16_t type;
 
 	if (len < ETH_HDR_LEN) {
@@ -424,12 +434,18 @@ frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 		return false;
 	}
 	type = eth_type(f);
-	if ((type == 0x8100 || type == 0x88a8) && len >= 18) {
-		type = (uint16_t)get_be(f + 16, 2);
-		off = 18;
+	if (vlan_parse(f, (uint32_t)len, VLAN_TPID_8021Q, &tag) ||
+	    (!tag.present &&
+	     vlan_parse(f, (uint32_t)len, VLAN_TPID_8021AD, &tag))) {
+		st->other++;	/* ends inside its tag */
+		return false;
+	}
+	if (tag.present) {
+		off = ETH_HDR_LEN + VLAN_TAG_LEN;
+		type = (uint16_t)get_be(f + off - 2, 2);
 		if (type == LP_ETYPE) {
 			st->tagged++;
-			st->vids[get_be(f + 14, 2) & 0xfff]++;
+			st->vids[tag.vid]++;
 		}
 	}
 	if (type == LP_ETYPE_HELLO) {
@@ -635,7 +651,7 @@ rx_poll(struct lp_rx *r, unsigned int batch, int timeout_ms, frame_fn *fn,
 		/* A seqpacket socket reads empty messages once the peer left. */
 		if (r->msgs[i].msg_len == 0 && (pfd.revents & POLLHUP))
 			return i > 0 ? i : -1;
-		fn(ctx, r->dbufs[i], LP_MIN(r->msgs[i].msg_len, LP_FRAME_MAX));
+		fn(ctx, r->dbufs[i], MIN(r->msgs[i].msg_len, LP_FRAME_MAX));
 	}
 	return rc;
 }
@@ -648,18 +664,14 @@ hello(int fd, const struct lp_cfg *c)
 	uint8_t f[60] = { 0 };
 	uint8_t *fp = f;
 	size_t len = sizeof(f);
-	struct lp_stats ignore = { 0 };
+	static struct lp_stats not_counted;	/* a hello is not "sent" */
 
 	memset(f, 0xff, ETH_ALEN);
 	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
 	put_be(f + 12, LP_ETYPE_HELLO, 2);
 	put_be(f + 14, LP_MAGIC, 4);
-	if (c->vlan_tci) {
-		memmove(f + 16, f + 12, sizeof(f) - 16);
-		put_be(f + 12, 0x8100, 2);
-		put_be(f + 14, c->vlan_tci & 0xffff, 2);
-	}
-	if (!send_frames(fd, c->kind, &fp, &len, 1, &ignore))
+	tag_insert(f, sizeof(f) - VLAN_TAG_LEN, c);
+	if (!send_frames(fd, c->kind, &fp, &len, 1, &not_counted))
 		die_io("send hello");
 }
 
@@ -692,10 +704,10 @@ run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
 	uint64_t start = now_ns(), seq = 0;
 
 	for (unsigned int i = 0; i < c->batch; i++) {
-		frames[i] = malloc(c->size + 4);
+		frames[i] = malloc(c->size + VLAN_TAG_LEN);
 		if (!frames[i])
 			die_io("malloc");
-		lens[i] = c->size + (c->vlan_tci ? 4 : 0);
+		lens[i] = c->size + (c->tagged ? VLAN_TAG_LEN : 0);
 	}
 	while (!stop && (!c->count || seq < c->count) &&
 	       deadline_left(start, c->duration) > 0) {
@@ -745,16 +757,13 @@ static void
 echo_frame(void *ctx, uint8_t *f, size_t len)
 {
 	struct rx_ctx *x = ctx;
-	struct lp_stats ignore = { 0 };
 
 	if (!frame_account(x->st, f, len))
 		return;
 	memcpy(f, eth_src(f), ETH_ALEN);
 	memcpy(f + ETH_ALEN, x->c->src, ETH_ALEN);
-	if (!send_frames(x->fd, x->c->kind, &f, &len, 1, &ignore))
+	if (!send_frames(x->fd, x->c->kind, &f, &len, 1, x->st))
 		x->st->closed = true;
-	else
-		x->st->sent++;
 }
 
 static void
@@ -821,8 +830,8 @@ static void
 run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
 {
 	struct lp_rx r;
-	uint8_t *f = malloc(c->size + 4);
-	size_t len = c->size + (c->vlan_tci ? 4 : 0);
+	uint8_t *f = malloc(c->size + VLAN_TAG_LEN);
+	size_t len = c->size + (c->tagged ? VLAN_TAG_LEN : 0);
 	uint64_t start = now_ns(), max = c->count ? c->count : LP_RTT_MAX;
 	struct ping_ctx p = { .st = st };
 
@@ -1105,8 +1114,9 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 				*colon = 0;
 				pcp = num("--vlan PCP", colon + 1, 0, 7);
 			}
-			c->vlan_tci = 0x10000u | (uint32_t)pcp << 13 |
-				      (uint32_t)num("--vlan", optarg, 0, 4095);
+			c->tagged = true;
+			c->pcp = (uint8_t)pcp;
+			c->vid = (uint16_t)num("--vlan", optarg, 0, 4095);
 			break;
 		}
 		case 'a':

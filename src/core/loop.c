@@ -275,11 +275,8 @@ loop_run(struct loop *l)
 
 	l->running = true;
 	l->stop_requested = false;
-	while (l->running) {
+	while (l->running && n >= 0)
 		n = loop_run_once(l, -1);
-		if (n < 0)
-			break;
-	}
 	l->stop_requested = false;
 	return n < 0 ? n : 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 
 #include "core/log.h"
+#include "proto/cmdline.h"
 #include "proto/vlan.h"
 
 extern const struct port_ops stream_ops;
@@ -704,4 +705,48 @@ port_counters_reset(struct port *p)
 {
 	memset(&p->c, 0, sizeof(p->c));
 	p->c.tx_offered = p->bl_len;
+}
+
+/**
+ * sw_init() - set up a switch with no ports: loop, packet pool, bridge
+ * @sw:  the switch, zeroed here
+ * @c:   the figures, from the command line (pool, frame_max, fdb_size,
+ *       ageing, backlog, max_macs; the rest is not read)
+ * @err: reason on failure
+ *
+ * Control path.  On failure, sw_fini() undoes what was set up.
+ *
+ * Return: 0 or -errno.
+ */
+int
+sw_init(struct sw *sw, const struct cmdline *c, char *err)
+{
+	int ret;
+
+	memset(sw, 0, sizeof(*sw));
+	sw->loop.epfd = -1;
+	sw->backlog_default = c->backlog;
+	sw->max_macs_default = c->max_macs;
+	sw->frame_max = c->frame_max;
+	if ((ret = loop_init(&sw->loop, err)))
+		return ret;
+	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))
+		return ret;
+	return bridge_init(&sw->br, &sw->loop, &sw->pool, c->fdb_size,
+			   c->ageing, err);
+}
+
+/**
+ * sw_fini() - destroy every port, then the bridge, pool and loop
+ * @sw: a switch sw_init() was called on, whether it succeeded or not
+ */
+void
+sw_fini(struct sw *sw)
+{
+	while (sw->ports_head)
+		port_destroy(sw->ports_head, NULL);
+	loop_run_once(&sw->loop, 0);	/* run the deferred frees */
+	bridge_fini(&sw->br);
+	pkt_pool_fini(&sw->pool);
+	loop_fini(&sw->loop);
 }

@@ -244,6 +244,10 @@ void port_tx_ready(struct port *p);
 void port_count_rx_drop(struct port *p, enum port_drop cause,
 			uint64_t bytes);
 void port_totals(const struct sw *sw, struct port_counters *out);
+
+struct cmdline;
+int sw_init(struct sw *sw, const struct cmdline *c, char *err);
+void sw_fini(struct sw *sw);
 void port_counters_reset(struct port *p);
 const char *port_drop_name(enum port_drop d);
 int port_vlan_keys(struct port_vlan *v, struct opts *o, char *err);

@@ -146,7 +146,7 @@ void
 vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
 		 unsigned long len)
 {
-	unsigned long off = 0;
+	unsigned long off = 0, need;
 
 	if (len == 0)
 		return;
@@ -165,10 +165,14 @@ vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
 					off ? "," : "", v)
 			     : snprintf(item, sizeof(item), "%s%u-%u",
 					off ? "," : "", v, end);
-		/* Keep room for "..." so a cut list never reads as another. */
-		if (off + (unsigned long)n + 4 > len &&
-		    (off + (unsigned long)n + 1 > len ||
-		     vlan_list_next(bitmap, end + 1))) {
+		/*
+		 * An item fits if it leaves room for the NUL and, unless it
+		 * is the last, for a "..." after it: a cut list must never
+		 * read as another.  Otherwise the "..." goes here.
+		 */
+		need = off + (unsigned long)n + 1;
+		if (need > len || (need + 3 > len &&
+				   vlan_list_next(bitmap, end + 1))) {
 			if (off + 4 <= len)
 				memcpy(buf + off, "...", 4);
 			return;

@@ -11,15 +11,11 @@
 #    counters conserve on every port.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || exit 77
-top=$(cd "$(dirname "$0")/../.." && pwd)
-LANYARD=${LANYARD:-$top/build/src/lanyard}
-LANYARDCTL=${LANYARDCTL:-$top/build/tools/lanyardctl}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/switch.sh
+. "$here/lib/switch.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
-. "$top/tests/integration/lib/guest.sh"
-# shellcheck source-path=SCRIPTDIR source=lib/counters.sh
-. "$top/tests/integration/lib/counters.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$here/lib/guest.sh"
 
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86 seabios)
@@ -29,35 +25,16 @@ if [ "${#need[@]}" -gt 0 ]; then
 		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
 fi
 
-dir=$(mktemp -d)
-chmod 0700 "$dir"
 export GUEST_WORK=$dir
-lanyard_pid=
-cleanup() {
-	guest_cleanup
-	if [ -n "$lanyard_pid" ]; then
-		kill "$lanyard_pid" 2>/dev/null || true
-		wait "$lanyard_pid" 2>/dev/null || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+trap 'guest_cleanup; switch_cleanup' EXIT
 
 guest_image_build "${LANYARD_CACHE:-/var/cache/lanyard-tests}/guest" ||
 	fail "cannot build the guest image"
 
 # --- lanyard: one stream listener, one dgram endpoint ------------------------
-ctl=$dir/ctl.sock
-"$LANYARD" --ctl "$ctl" \
+lanyard_start \
 	--port "stream,id=st,path=$dir/st.sock" \
-	--port "dgram,id=dg,path=$dir/dg.sock" >"$dir/lanyard.log" 2>&1 &
-lanyard_pid=$!
-for _ in $(seq 100); do
-	"$LANYARDCTL" --ctl "$ctl" show >/dev/null 2>&1 && break
-	kill -0 "$lanyard_pid" 2>/dev/null || { cat "$dir/lanyard.log" >&2; fail "lanyard exited"; }
-	sleep 0.1
-done
-"$LANYARDCTL" --ctl "$ctl" show >/dev/null || fail "lanyard not ready after 10 s"
+	--port "dgram,id=dg,path=$dir/dg.sock"
 echo "ok: lanyard up"
 
 # --- two guests -----------------------------------------------------------------
@@ -106,7 +83,6 @@ pb=$(port_of "$mac_b")
 case "$pa" in st.*) ;; *) fail "MAC of A learned on '$pa', not a st.N port: $fdb" ;; esac
 case "$pb" in dg.*) ;; *) fail "MAC of B learned on '$pb', not a dg port: $fdb" ;; esac
 echo "ok: MAC table has A on $pa and B on $pb"
-bad=$(conservation_broken "$show")
-[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
+check_conservation
 echo "ok: counters conserve on every port"
 echo "PASS"

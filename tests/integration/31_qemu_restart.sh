@@ -12,15 +12,11 @@
 #    guests or in QEMU.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || exit 77
-top=$(cd "$(dirname "$0")/../.." && pwd)
-LANYARD=${LANYARD:-$top/build/src/lanyard}
-LANYARDCTL=${LANYARDCTL:-$top/build/tools/lanyardctl}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/switch.sh
+. "$here/lib/switch.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
-. "$top/tests/integration/lib/guest.sh"
-# shellcheck source-path=SCRIPTDIR source=lib/counters.sh
-. "$top/tests/integration/lib/counters.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$here/lib/guest.sh"
 
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86 seabios)
@@ -30,37 +26,16 @@ if [ "${#need[@]}" -gt 0 ]; then
 		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
 fi
 
-dir=$(mktemp -d)
-chmod 0700 "$dir"
 export GUEST_WORK=$dir
-lanyard_pid=
-cleanup() {
-	guest_cleanup
-	if [ -n "$lanyard_pid" ]; then
-		kill "$lanyard_pid" 2>/dev/null || true
-		wait "$lanyard_pid" 2>/dev/null || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+trap 'guest_cleanup; switch_cleanup' EXIT
 
 guest_image_build "${LANYARD_CACHE:-/var/cache/lanyard-tests}/guest" ||
 	fail "cannot build the guest image"
 
-ctl=$dir/ctl.sock
-lanyard_args=(--ctl "$ctl"
+lanyard_args=(
 	--port "stream,id=a,path=$dir/a.sock,server=off"
 	--port "stream,id=b,path=$dir/b.sock,server=off")
-start_lanyard() {	# log
-	"$LANYARD" "${lanyard_args[@]}" >"$1" 2>&1 &
-	lanyard_pid=$!
-	for _ in $(seq 100); do
-		"$LANYARDCTL" --ctl "$ctl" show >/dev/null 2>&1 && return 0
-		kill -0 "$lanyard_pid" 2>/dev/null || { cat "$1" >&2; fail "lanyard exited"; }
-		sleep 0.1
-	done
-	fail "lanyard not ready after 10 s"
-}
+
 # Both dial-mode ports connected ("up"), within SECS.
 wait_ports_up() {	# secs
 	local end=$((SECONDS + $1)) j
@@ -96,7 +71,8 @@ guest_start a pingloop 10.77.0.1/24 \
 guest_start b pingloop 10.77.0.2/24 \
 	"stream,server=on,addr.type=unix,addr.path=$dir/b.sock" virtio-net-pci 52:54:00:77:01:02 \
 	lanyard.peer=10.77.0.1
-start_lanyard "$dir/lanyard1.log"
+lanyard_log=$dir/lanyard1.log
+lanyard_start "${lanyard_args[@]}"
 guest_wait_log a 'GUEST-UP' 120 || fail "guest A did not come up"
 guest_wait_log b 'GUEST-UP' 120 || fail "guest B did not come up"
 wait_ports_up 20
@@ -105,11 +81,7 @@ wait_ping b -1 OK 90 || fail "guest B never reached guest A"
 echo "ok: guests ping each other through lanyard (lanyard dialing QEMU)"
 
 # --- stop lanyard: pings fail ------------------------------------------------------
-kill -TERM "$lanyard_pid"
-rc=0
-wait "$lanyard_pid" || rc=$?
-lanyard_pid=
-[ "$rc" -eq 0 ] || fail "lanyard exited $rc on SIGTERM"
+lanyard_stop	# SIGTERM: exit 0, no sanitizer report
 if [ ! -S "$dir/a.sock" ] || [ ! -S "$dir/b.sock" ]; then
 	fail "lanyard removed the guests' listening sockets, which it did not create"
 fi
@@ -131,14 +103,13 @@ echo "ok: with lanyard stopped, pings fail"
 # --- start it again: pings come back ---------------------------------------------
 sa=$(last_seq a)
 sb=$(last_seq b)
-start_lanyard "$dir/lanyard2.log"
+lanyard_log=$dir/lanyard2.log
+lanyard_start "${lanyard_args[@]}"
 t0=$SECONDS
 wait_ports_up 20
 wait_ping a "$sa" OK 60 || fail "guest A gets no ping answers after lanyard restarted"
 wait_ping b "$sb" OK 60 || fail "guest B gets no ping answers after lanyard restarted"
 echo "ok: after the restart lanyard re-dialed both guests; pings answered again within $((SECONDS - t0)) s"
-show=$("$LANYARDCTL" --ctl "$ctl" show -j) || fail "lanyardctl show -j failed"
-bad=$(conservation_broken "$show")
-[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
+check_conservation
 echo "ok: counters conserve on every port"
 echo "PASS"

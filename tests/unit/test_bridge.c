@@ -26,6 +26,7 @@
 #include "core/loop.h"
 #include "core/pkt.h"
 #include "port/port.h"
+#include "proto/cmdline.h"
 #include "proto/eth.h"
 #include "proto/vlan.h"
 
@@ -131,15 +132,13 @@ setup(void **state)
 {
 	struct bench *b = calloc(1, sizeof(*b));
 	char err[ERR_LEN] = "";
+	const struct cmdline c = {
+		.pool = 256, .frame_max = 2048, .fdb_size = 1024,
+		.ageing = 300, .backlog = BACKLOG,
+	};
 
 	assert_non_null(b);
-	b->sw.backlog_default = BACKLOG;
-	b->sw.frame_max = 2048;
-	assert_int_equal(loop_init(&b->sw.loop, err), 0);
-	assert_int_equal(pkt_pool_init(&b->sw.pool, 256, 2048, err), 0);
-	assert_int_equal(bridge_init(&b->sw.br, &b->sw.loop, &b->sw.pool, 1024,
-				     300, err),
-			 0);
+	assert_int_equal(sw_init(&b->sw, &c, err), 0);
 	/* A listener as port_create() would leave it; only its children
 	 * are used, so it is not registered. */
 	b->listener = calloc(1, sizeof(*b->listener));
@@ -211,9 +210,7 @@ teardown(void **state)
 	loop_run_once(&b->sw.loop, 0);	/* the deferred frees */
 	/* Every reference came back. */
 	assert_int_equal(b->sw.pool.n_free, b->sw.pool.count);
-	bridge_fini(&b->sw.br);
-	pkt_pool_fini(&b->sw.pool);
-	loop_fini(&b->sw.loop);
+	sw_fini(&b->sw);
 	free(b->listener);
 	free(b);
 	return 0;

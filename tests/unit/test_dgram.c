@@ -28,10 +28,8 @@
 #include "core/log.h"
 #include "port/port.h"
 #include "proto/eth.h"
+#include "sw_fixture.h"
 
-#define POOL_COUNT 512
-#define FDB_SIZE 1024
-#define AGEING 300
 #define FRAME_LEN 60
 #define MAX_CLIENTS 8
 
@@ -51,7 +49,6 @@ static int
 fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[ERR_LEN];
 
 	if (!f)
 		return -1;
@@ -60,17 +57,8 @@ fx_setup(void **state)
 		free(f);
 		return -1;
 	}
-	f->sw.backlog_default = 256;
-	f->sw.max_macs_default = 4096;
-	f->sw.frame_max = PKT_FRAME_MAX_DEFAULT;
-	f->sw.loop.epfd = -1;
-	if (loop_init(&f->sw.loop, err) ||
-	    pkt_pool_init(&f->sw.pool, POOL_COUNT, PKT_FRAME_MAX_DEFAULT, err) ||
-	    bridge_init(&f->sw.br, &f->sw.loop, &f->sw.pool, FDB_SIZE, AGEING,
-			err)) {
-		fprintf(stderr, "setup: %s\n", err);
+	if (fx_sw_init(&f->sw))
 		return -1;
-	}
 	for (unsigned int i = 0; i < MAX_CLIENTS; i++)
 		f->fds[i] = -1;
 	*state = f;
@@ -83,12 +71,7 @@ fx_teardown(void **state)
 	struct fx *f = *state;
 	struct sw *sw = &f->sw;
 
-	while (sw->ports_head)
-		port_destroy(sw->ports_head, NULL);
-	loop_run_once(&sw->loop, 0);	/* the deferred frees */
-	bridge_fini(&sw->br);
-	pkt_pool_fini(&sw->pool);
-	loop_fini(&sw->loop);
+	sw_fini(sw);
 	for (unsigned int i = 0; i < f->n_clients; i++) {
 		if (f->fds[i] >= 0)
 			close(f->fds[i]);
@@ -101,48 +84,9 @@ fx_teardown(void **state)
 	return 0;
 }
 
-__attribute__((format(printf, 2, 3))) static struct port *
-mkport(struct fx *f, const char *fmt, ...)
-{
-	char spec[512], err[ERR_LEN] = "";
-	struct port *p = NULL;
-	va_list ap;
-	int ret;
 
-	va_start(ap, fmt);
-	vsnprintf(spec, sizeof(spec), fmt, ap);
-	va_end(ap);
-	ret = port_create(&f->sw, spec, &p, err);
-	if (ret)
-		fprintf(stderr, "port_create %s: %s\n", spec, err);
-	assert_int_equal(ret, 0);
-	assert_non_null(p);
-	return p;
-}
 
-static void
-pump(struct fx *f, unsigned int iterations)
-{
-	for (unsigned int i = 0; i < iterations; i++)
-		assert_true(loop_run_once(&f->sw.loop, 5) >= 0);
-}
 
-static unsigned int
-n_children(struct fx *f, const struct port *parent)
-{
-	unsigned int n = 0;
-
-	for (struct port *p = f->sw.ports_head; p; p = p->next)
-		n += p->parent == parent;
-	assert_int_equal(n, parent->n_children);
-	return n;
-}
-
-static struct port *
-fdb_port(struct fx *f, const uint8_t mac[ETH_ALEN])
-{
-	return fdb_lookup(&f->sw.br.fdb, fdb_key(eth_mac_to_u64(mac), 0));
-}
 
 /* --- the guests ------------------------------------------------------------ */
 
@@ -271,7 +215,7 @@ expect_nothing(struct fx *f, int fd)
 	uint8_t buf[2048];
 	ssize_t r;
 
-	pump(f, 4);
+	fx_pump(&f->sw, 4);
 	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	assert_int_equal(r, -1);
 	assert_int_equal(errno, EAGAIN);
@@ -283,7 +227,7 @@ static void
 test_unix_sender_keying(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock"),
 	    c = unix_client(f, "c.sock");
 	uint8_t fr[FRAME_LEN], mac_b[ETH_ALEN];
@@ -291,12 +235,12 @@ test_unix_sender_keying(void **state)
 	char want[160];
 
 	assert_int_equal(d->state, PORT_STATE_LISTENING);
-	assert_int_equal(n_children(f, d), 0);
+	assert_int_equal(fx_children(&f->sw, d), 0);
 
 	/* a: first sender, a child of its own; nobody to flood to yet. */
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	da = port_find(&f->sw, "d.1");
 	assert_non_null(da);
 	assert_ptr_equal(da->parent, d);
@@ -305,7 +249,7 @@ test_unix_sender_keying(void **state)
 	assert_string_equal(da->peer, want);
 	assert_int_equal(da->c.rx, 1);
 	assert_int_equal(da->c.drops[PORT_DROP_NO_PORT], 1);
-	assert_int_equal(n_children(f, d), 1);
+	assert_int_equal(fx_children(&f->sw, d), 1);
 
 	/* b: a second child; its broadcast reaches a, not b. */
 	mkframe(fr, bcast, 2, sizeof(fr), 1);
@@ -316,7 +260,7 @@ test_unix_sender_keying(void **state)
 	assert_non_null(db);
 	snprintf(want, sizeof(want), "%s/b.sock", f->dir);
 	assert_string_equal(db->peer, want);
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 
 	/* a again: the same child, no new one. */
 	mkframe(fr, bcast, 1, sizeof(fr), 2);
@@ -325,7 +269,7 @@ test_unix_sender_keying(void **state)
 	expect_nothing(f, a);
 	assert_ptr_equal(port_find(&f->sw, "d.1"), da);
 	assert_null(port_find(&f->sw, "d.3"));
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 	assert_int_equal(da->c.rx, 2);
 	assert_int_equal(da->c.rx_fwd, 1);
 
@@ -337,13 +281,13 @@ test_unix_sender_keying(void **state)
 	expect_nothing(f, c);
 	dc = port_find(&f->sw, "d.3");
 	assert_non_null(dc);
-	assert_int_equal(n_children(f, d), 3);
+	assert_int_equal(fx_children(&f->sw, d), 3);
 	mac_of(mac_b, 3);
-	assert_ptr_equal(fdb_port(f, mac_b), dc);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_b), dc);
 
 	/* a to b's MAC: b only, byte for byte. */
 	mac_of(mac_b, 2);
-	assert_ptr_equal(fdb_port(f, mac_b), db);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_b), db);
 	mkframe(fr, mac_b, 1, sizeof(fr), 4);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
 	expect_frame(f, b, fr, sizeof(fr));
@@ -364,8 +308,8 @@ static void
 test_udp_sender_keying(void **state)
 {
 	struct fx *f = *state;
-	struct port *u = mkport(f, "dgram,id=u,host=127.0.0.1,port=0");
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *u = fx_port(&f->sw, "dgram,id=u,host=127.0.0.1,port=0");
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	uint16_t pa, pb;
 	int a = udp_client(f, &pa), b = udp_client(f, &pb),
 	    x = unix_client(f, "x.sock");
@@ -377,7 +321,7 @@ test_udp_sender_keying(void **state)
 	/* Two UDP senders: two children, named by address. */
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_to_port(a, u, fr, sizeof(fr));
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	mkframe(fr, bcast, 2, sizeof(fr), 1);
 	send_to_port(b, u, fr, sizeof(fr));
 	expect_frame(f, a, fr, sizeof(fr));
@@ -389,7 +333,7 @@ test_udp_sender_keying(void **state)
 	assert_string_equal(ua->peer, want);
 	snprintf(want, sizeof(want), "127.0.0.1:%u", pb);
 	assert_string_equal(ub->peer, want);
-	assert_int_equal(n_children(f, u), 2);
+	assert_int_equal(fx_children(&f->sw, u), 2);
 
 	/* A unix guest on another endpoint shares the bridge. */
 	mkframe(fr, bcast, 3, sizeof(fr), 2);
@@ -419,8 +363,8 @@ test_udp_sender_keying(void **state)
 	expect_frame(f, b, fr, sizeof(fr));
 	expect_frame(f, x, fr, sizeof(fr));
 	expect_nothing(f, a);
-	assert_int_equal(n_children(f, u), 2);
-	assert_int_equal(n_children(f, d), 1);
+	assert_int_equal(fx_children(&f->sw, u), 2);
+	assert_int_equal(fx_children(&f->sw, d), 1);
 	assert_int_equal(ua->c.rx, 3);
 	assert_int_equal(ua->c.rx_fwd, 2);	/* the first had no one */
 	assert_int_equal(ub->c.tx, 3);
@@ -433,7 +377,7 @@ static void
 test_idle_removes_quiet_child(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock,idle=1",
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock,idle=1",
 				f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock");
 	uint8_t fr[FRAME_LEN], mac_a[ETH_ALEN], mac_b[ETH_ALEN];
@@ -447,14 +391,14 @@ test_idle_removes_quiet_child(void **state)
 	start = loop_clock();
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
 	expect_frame(f, a, fr, sizeof(fr));
 	db = port_find(&f->sw, "d.2");
 	assert_non_null(port_find(&f->sw, "d.1"));
 	assert_non_null(db);
-	assert_ptr_equal(fdb_port(f, mac_a), port_find(&f->sw, "d.1"));
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_a), port_find(&f->sw, "d.1"));
 
 	/* b keeps talking (to a's MAC) every 200 ms; a stays quiet. */
 	for (unsigned int i = 0; !gone; i++) {
@@ -469,10 +413,10 @@ test_idle_removes_quiet_child(void **state)
 	}
 	/* Not before a whole idle period since a's frame. */
 	assert_true(loop_clock() - start >= NS_PER_SEC);
-	assert_null(fdb_port(f, mac_a));
+	assert_null(fx_mac_port(&f->sw, mac_a));
 	assert_ptr_equal(port_find(&f->sw, "d.2"), db);
-	assert_ptr_equal(fdb_port(f, mac_b), db);
-	assert_int_equal(n_children(f, d), 1);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_b), db);
+	assert_int_equal(fx_children(&f->sw, d), 1);
 
 	/* a comes back: a new child with a new number. */
 	while (recv(a, fr, sizeof(fr), MSG_DONTWAIT) > 0)
@@ -481,8 +425,8 @@ test_idle_removes_quiet_child(void **state)
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
 	expect_frame(f, b, fr, sizeof(fr));
 	assert_non_null(port_find(&f->sw, "d.3"));
-	assert_ptr_equal(fdb_port(f, mac_a), port_find(&f->sw, "d.3"));
-	assert_int_equal(n_children(f, d), 2);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_a), port_find(&f->sw, "d.3"));
+	assert_int_equal(fx_children(&f->sw, d), 2);
 }
 
 /* --- max_peers ------------------------------------------------------------- */
@@ -491,7 +435,7 @@ static void
 test_max_peers(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock,max_peers=2",
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock,max_peers=2",
 				f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock"),
 	    c = unix_client(f, "c.sock");
@@ -500,35 +444,35 @@ test_max_peers(void **state)
 
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
 	expect_frame(f, a, fr, sizeof(fr));
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 
 	/* c is one too many: no port, counted, its frame goes nowhere. */
 	mkframe(fr, bcast, 3, sizeof(fr), 0);
 	send_unix(f, c, "d.sock", fr, sizeof(fr));
 	expect_nothing(f, a);
 	expect_nothing(f, b);
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 	assert_null(port_find(&f->sw, "d.3"));
 	assert_int_equal(d->c.errors[PORT_ERR_PEER_LIMIT], 1);
 	mac_of(mac_c, 3);
-	assert_null(fdb_port(f, mac_c));
+	assert_null(fx_mac_port(&f->sw, mac_c));
 	send_unix(f, c, "d.sock", fr, sizeof(fr));
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	assert_int_equal(d->c.errors[PORT_ERR_PEER_LIMIT], 2);
 	port_totals(&f->sw, &t);
 	assert_int_equal(t.rx, 2);	/* only a's and b's frames */
 
 	/* Once a leaves, c fits. */
 	port_destroy(port_find(&f->sw, "d.1"), "test");
-	pump(f, 1);
+	fx_pump(&f->sw, 1);
 	send_unix(f, c, "d.sock", fr, sizeof(fr));
 	expect_frame(f, b, fr, sizeof(fr));
 	assert_non_null(port_find(&f->sw, "d.3"));
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 	assert_int_equal(d->c.errors[PORT_ERR_PEER_LIMIT], 2);
 }
 
@@ -538,20 +482,20 @@ static void
 test_runt_dropped(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock");
 	uint8_t fr[FRAME_LEN];
 	struct port *da;
 
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
 	expect_frame(f, b, fr, sizeof(fr));
 	da = port_find(&f->sw, "d.2");
 	assert_non_null(da);
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 
 	/* 13 bytes and 0 bytes: received, counted as runts, not sent on. */
 	send_unix(f, a, "d.sock", fr, ETH_HDR_LEN - 1);
@@ -567,14 +511,14 @@ test_runt_dropped(void **state)
 	expect_frame(f, b, fr, ETH_HDR_LEN);
 	assert_int_equal(da->c.rx_fwd, 2);
 	assert_int_equal(da->c.drops[PORT_DROP_RUNT], 2);
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 }
 
 static void
 test_unbound_sender_refused(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	int b = unix_client(f, "b.sock");
 	int anon = add_fd(f, socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
 			  NULL);
@@ -582,11 +526,11 @@ test_unbound_sender_refused(void **state)
 
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, anon, "d.sock", fr, sizeof(fr));
 	expect_nothing(f, b);
-	assert_int_equal(n_children(f, d), 1);
+	assert_int_equal(fx_children(&f->sw, d), 1);
 	assert_int_equal(d->c.errors[PORT_ERR_BAD_PEER], 1);
 }
 
@@ -594,7 +538,7 @@ static void
 test_gone_guest_removed(void **state)
 {
 	struct fx *f = *state;
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock");
 	uint8_t fr[FRAME_LEN], mac_a[ETH_ALEN];
 	struct port_counters t;
@@ -602,21 +546,21 @@ test_gone_guest_removed(void **state)
 	mac_of(mac_a, 1);
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
 	expect_frame(f, a, fr, sizeof(fr));
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 
 	/* a's socket closes; b's next frame to it finds it gone. */
 	close(a);
 	f->fds[0] = -1;
 	mkframe(fr, mac_a, 2, sizeof(fr), 1);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
-	pump(f, 4);
+	fx_pump(&f->sw, 4);
 	assert_null(port_find(&f->sw, "d.1"));
-	assert_null(fdb_port(f, mac_a));
-	assert_int_equal(n_children(f, d), 1);
+	assert_null(fx_mac_port(&f->sw, mac_a));
+	assert_int_equal(fx_children(&f->sw, d), 1);
 	port_totals(&f->sw, &t);
 	assert_int_equal(t.drops[PORT_DROP_PEER_GONE], 1);
 }
@@ -630,7 +574,7 @@ test_slow_guest_backlog(void **state)
 {
 	struct fx *f = *state;
 	enum { N = 100 };
-	struct port *d = mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	struct port *d = fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	int a = unix_client(f, "a.sock"), b = unix_client(f, "b.sock");
 	uint8_t fr[FRAME_LEN], mac_b[ETH_ALEN];
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -639,7 +583,7 @@ test_slow_guest_backlog(void **state)
 
 	mkframe(fr, bcast, 2, sizeof(fr), 0);
 	send_unix(f, b, "d.sock", fr, sizeof(fr));
-	pump(f, 2);
+	fx_pump(&f->sw, 2);
 	db = port_find(&f->sw, "d.1");
 	assert_non_null(db);
 	mac_of(mac_b, 2);
@@ -653,12 +597,12 @@ test_slow_guest_backlog(void **state)
 				break;
 			assert_int_equal(errno, EAGAIN);
 			assert_true(tries < 100);
-			pump(f, 1);
+			fx_pump(&f->sw, 1);
 		}
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 		backlogged |= db->bl_len > 0;
 	}
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	assert_true(backlogged);
 	assert_int_equal(port_find(&f->sw, "d.2")->c.rx, N);
 	for (unsigned int i = 0; i < N; i++) {
@@ -670,7 +614,7 @@ test_slow_guest_backlog(void **state)
 	assert_int_equal(db->c.tx, N);
 	assert_int_equal(db->c.tx_offered, N);
 	assert_int_equal(db->c.drops[PORT_DROP_BACKLOG_FULL], 0);
-	assert_int_equal(n_children(f, d), 2);
+	assert_int_equal(fx_children(&f->sw, d), 2);
 }
 
 /* --- the fixed remote= form ------------------------------------------------ */
@@ -680,14 +624,14 @@ test_fixed_remote(void **state)
 {
 	struct fx *f = *state;
 	int peer = unix_client(f, "peer.sock"), a = unix_client(f, "a.sock");
-	struct port *fx = mkport(f, "dgram,id=f,path=%s/f.sock,"
+	struct port *fx = fx_port(&f->sw, "dgram,id=f,path=%s/f.sock,"
 				    "remote.path=%s/peer.sock",
 				 f->dir, f->dir);
 	uint8_t fr[FRAME_LEN], mac_a[ETH_ALEN], buf[256];
 	struct sockaddr_storage from;
 	char want[128];
 
-	mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	assert_int_equal(fx->state, PORT_STATE_UP);
 	assert_null(fx->parent);
 	snprintf(want, sizeof(want), "%s/peer.sock", f->dir);
@@ -721,18 +665,18 @@ test_fixed_remote_late_peer(void **state)
 {
 	struct fx *f = *state;
 	int a = unix_client(f, "a.sock");
-	struct port *fx = mkport(f, "dgram,id=f,path=%s/f.sock,"
+	struct port *fx = fx_port(&f->sw, "dgram,id=f,path=%s/f.sock,"
 				    "remote.path=%s/peer.sock",
 				 f->dir, f->dir);
 	uint8_t fr[FRAME_LEN];
 	uint64_t start;
 	int peer;
 
-	mkport(f, "dgram,id=d,path=%s/d.sock", f->dir);
+	fx_port(&f->sw, "dgram,id=d,path=%s/d.sock", f->dir);
 	/* No peer yet: frames to it are dropped and counted; f stays. */
 	mkframe(fr, bcast, 1, sizeof(fr), 0);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	assert_ptr_equal(port_find(&f->sw, "f"), fx);
 	assert_int_equal(fx->state, PORT_STATE_UP);
 	assert_int_equal(fx->c.tx_offered, 1);
@@ -743,7 +687,7 @@ test_fixed_remote_late_peer(void **state)
 	peer = unix_client(f, "peer.sock");
 	start = loop_clock();
 	while (loop_clock() - start < 150 * NS_PER_MS)
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	mkframe(fr, bcast, 1, sizeof(fr), 1);
 	send_unix(f, a, "d.sock", fr, sizeof(fr));
 	expect_frame(f, peer, fr, sizeof(fr));

@@ -27,11 +27,9 @@
 #include "core/log.h"
 #include "port/port.h"
 #include "proto/eth.h"
+#include "sw_fixture.h"
 #include "proto/stream_frame.h"
 
-#define POOL_COUNT 512
-#define FDB_SIZE 1024
-#define AGEING 300
 #define MAX_FDS 8
 #define BIG (STREAM_HDR_LEN + STREAM_FRAME_MAX)
 
@@ -50,7 +48,6 @@ static int
 fx_setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[ERR_LEN];
 
 	if (!f)
 		return -1;
@@ -59,17 +56,8 @@ fx_setup(void **state)
 		free(f);
 		return -1;
 	}
-	f->sw.backlog_default = 256;
-	f->sw.max_macs_default = 4096;
-	f->sw.frame_max = PKT_FRAME_MAX_DEFAULT;
-	f->sw.loop.epfd = -1;
-	if (loop_init(&f->sw.loop, err) ||
-	    pkt_pool_init(&f->sw.pool, POOL_COUNT, PKT_FRAME_MAX_DEFAULT, err) ||
-	    bridge_init(&f->sw.br, &f->sw.loop, &f->sw.pool, FDB_SIZE, AGEING,
-			err)) {
-		fprintf(stderr, "setup: %s\n", err);
+	if (fx_sw_init(&f->sw))
 		return -1;
-	}
 	for (unsigned int i = 0; i < MAX_FDS; i++)
 		f->fds[i] = -1;
 	*state = f;
@@ -83,12 +71,7 @@ fx_teardown(void **state)
 	struct sw *sw = &f->sw;
 	char path[128];
 
-	while (sw->ports_head)
-		port_destroy(sw->ports_head, NULL);
-	loop_run_once(&sw->loop, 0);	/* the deferred frees */
-	bridge_fini(&sw->br);
-	pkt_pool_fini(&sw->pool);
-	loop_fini(&sw->loop);
+	sw_fini(sw);
 	for (unsigned int i = 0; i < f->n_fds; i++)
 		if (f->fds[i] >= 0)
 			close(f->fds[i]);
@@ -101,48 +84,9 @@ fx_teardown(void **state)
 	return 0;
 }
 
-__attribute__((format(printf, 2, 3))) static struct port *
-mkport(struct fx *f, const char *fmt, ...)
-{
-	char spec[512], err[ERR_LEN] = "";
-	struct port *p = NULL;
-	va_list ap;
-	int ret;
 
-	va_start(ap, fmt);
-	vsnprintf(spec, sizeof(spec), fmt, ap);
-	va_end(ap);
-	ret = port_create(&f->sw, spec, &p, err);
-	if (ret)
-		fprintf(stderr, "port_create %s: %s\n", spec, err);
-	assert_int_equal(ret, 0);
-	assert_non_null(p);
-	return p;
-}
 
-static void
-pump(struct fx *f, unsigned int iterations)
-{
-	for (unsigned int i = 0; i < iterations; i++)
-		assert_true(loop_run_once(&f->sw.loop, 5) >= 0);
-}
 
-static unsigned int
-n_children(struct fx *f, const struct port *parent)
-{
-	unsigned int n = 0;
-
-	for (struct port *p = f->sw.ports_head; p; p = p->next)
-		n += p->parent == parent;
-	assert_int_equal(n, parent->n_children);
-	return n;
-}
-
-static struct port *
-fdb_port(struct fx *f, const uint8_t mac[ETH_ALEN])
-{
-	return fdb_lookup(&f->sw.br.fdb, fdb_key(eth_mac_to_u64(mac), 0));
-}
 
 static int
 track(struct fx *f, int fd)
@@ -203,7 +147,7 @@ send_all(struct fx *f, int fd, const void *buf, size_t len)
 		assert_true(tries < 1000);
 		if (r < 0) {
 			assert_int_equal(errno, EAGAIN);
-			pump(f, 1);
+			fx_pump(&f->sw, 1);
 			continue;
 		}
 		b += r;
@@ -228,7 +172,7 @@ read_exact(struct fx *f, int fd, void *buf, size_t len)
 		}
 		assert_int_not_equal(r, 0);	/* not EOF */
 		assert_int_equal(errno, EAGAIN);
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	}
 }
 
@@ -247,7 +191,7 @@ expect_nothing(struct fx *f, int fd)
 {
 	uint8_t b;
 
-	pump(f, 4);
+	fx_pump(&f->sw, 4);
 	assert_int_equal(recv(fd, &b, 1, MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 }
@@ -266,7 +210,7 @@ expect_eof(struct fx *f, int fd)
 			return;
 		if (r < 0)
 			assert_int_equal(errno, EAGAIN);
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	}
 	fail_msg("the switch did not close the connection");
 }
@@ -297,7 +241,7 @@ guest(struct fx *f, struct port *l, struct port **child)
 	snprintf(path, sizeof(path), "%s/%.40s.sock", f->dir, l->id);
 	fd = track(f, connect_path(path));
 	for (int i = 0; i < 100 && l->n_children == before; i++)
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	assert_int_equal(l->n_children, before + 1);
 	snprintf(id, sizeof(id), "%.40s.%u", l->id, seq + 1);
 	*child = port_find(&f->sw, id);
@@ -315,7 +259,7 @@ hello(struct fx *f, int fd, unsigned int src)
 	size_t n = mkrec(rec, bcast, src, 60, 0xaa);
 
 	send_all(f, fd, rec, n);
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 }
 
 /* Discard whatever is waiting on fd. */
@@ -324,7 +268,7 @@ drain(struct fx *f, int fd)
 {
 	uint8_t buf[4096];
 
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
 }
@@ -357,7 +301,7 @@ accept_wait(struct fx *f, int l, unsigned int ms)
 		assert_int_equal(errno, EAGAIN);
 		if (loop_clock() - start > ms * NS_PER_MS)
 			fail_msg("no connection within %u ms", ms);
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	}
 }
 
@@ -367,7 +311,7 @@ static void
 test_connections_become_children(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	struct port *ca, *cb;
 	int a, b;
 	uint8_t rec[STREAM_HDR_LEN + 60];
@@ -379,7 +323,7 @@ test_connections_become_children(void **state)
 	assert_string_equal(ca->id, "s.1");
 	assert_string_equal(cb->id, "s.2");
 	assert_non_null(strstr(ca->peer, "pid "));
-	assert_int_equal(n_children(f, s), 2);
+	assert_int_equal(fx_children(&f->sw, s), 2);
 	assert_int_equal(f->sw.n_ports, 3);
 
 	/* a's broadcast reaches b as one record, not a. */
@@ -399,7 +343,7 @@ static void
 test_records_cut_anywhere(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	static const size_t lens[] = {60, 1514, 14, 9000, 61};
 	static const size_t pieces[] = {7, 1, 13, 2, 3, 1000, 5};
 	uint8_t one[STREAM_HDR_LEN + 100], mac_b[ETH_ALEN];
@@ -417,13 +361,13 @@ test_records_cut_anywhere(void **state)
 	drain(f, a);
 	drain(f, b);
 	mac_of(mac_b, 2);
-	assert_ptr_equal(fdb_port(f, mac_b), cb);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_b), cb);
 
 	/* One record, one byte per loop iteration. */
 	n = mkrec(one, mac_b, 1, 100, 1);
 	for (size_t i = 0; i < n; i++) {
 		send_all(f, a, one + i, 1);
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 		if (i + 1 < n) {
 			uint8_t x;
 
@@ -444,7 +388,7 @@ test_records_cut_anywhere(void **state)
 
 		send_all(f, a, many + off, k);
 		off += k;
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	}
 	read_exact(f, b, got, total);
 	assert_memory_equal(got, many, total);
@@ -462,7 +406,7 @@ test_records_cut_anywhere(void **state)
 static void
 bad_length_case(struct fx *f, uint32_t len)
 {
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	uint8_t rec[STREAM_HDR_LEN + 60], hdr[STREAM_HDR_LEN], mac[ETH_ALEN];
 	struct port *ca, *cb, *cc;
 	struct port_counters t;
@@ -486,9 +430,9 @@ bad_length_case(struct fx *f, uint32_t len)
 	send_all(f, a, hdr, sizeof(hdr));
 	expect_eof(f, a);
 	assert_null(port_find(&f->sw, "s.1"));
-	assert_int_equal(n_children(f, s), 2);
+	assert_int_equal(fx_children(&f->sw, s), 2);
 	mac_of(mac, 1);
-	assert_null(fdb_port(f, mac));
+	assert_null(fx_mac_port(&f->sw, mac));
 	port_totals(&f->sw, &t);
 	assert_int_equal(t.errors[PORT_ERR_BAD_LENGTH], 1);
 	assert_int_equal(f->sw.gone.errors[PORT_ERR_BAD_LENGTH], 1);
@@ -537,7 +481,7 @@ static void
 test_bad_length_after_good_record(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	uint8_t buf[2 * (STREAM_HDR_LEN + 60) + STREAM_HDR_LEN];
 	uint8_t mac_b[ETH_ALEN];
 	struct port *ca, *cb;
@@ -562,7 +506,7 @@ test_bad_length_after_good_record(void **state)
 	assert_null(port_find(&f->sw, "s.1"));
 	assert_int_equal(f->sw.gone.errors[PORT_ERR_BAD_LENGTH], 1);
 	assert_int_equal(f->sw.gone.rx, 2);	/* hello and the good one */
-	assert_int_equal(n_children(f, s), 1);
+	assert_int_equal(fx_children(&f->sw, s), 1);
 }
 
 /*
@@ -574,7 +518,7 @@ static void
 test_longest_record_is_not_an_error(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	uint8_t *big = malloc(BIG), rec[STREAM_HDR_LEN + 60], mac_b[ETH_ALEN];
 	struct port *ca, *cb;
 	size_t n;
@@ -590,7 +534,7 @@ test_longest_record_is_not_an_error(void **state)
 	n = mkrec(big, mac_b, 1, STREAM_FRAME_MAX, 3);
 	assert_int_equal(n, BIG);
 	send_all(f, a, big, n);
-	pump(f, 4);
+	fx_pump(&f->sw, 4);
 	expect_nothing(f, b);
 	assert_ptr_equal(port_find(&f->sw, "s.1"), ca);
 	assert_int_equal(ca->c.rx, 1);
@@ -610,7 +554,7 @@ static void
 test_hangup_removes_child_and_macs(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	uint8_t rec[STREAM_HDR_LEN + 60], mac_a[ETH_ALEN], mac_b[ETH_ALEN];
 	struct port *ca, *cb;
 	uint64_t flushed;
@@ -624,24 +568,24 @@ test_hangup_removes_child_and_macs(void **state)
 	drain(f, a);
 	mac_of(mac_a, 1);
 	mac_of(mac_b, 2);
-	assert_ptr_equal(fdb_port(f, mac_a), ca);
-	assert_ptr_equal(fdb_port(f, mac_b), cb);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_a), ca);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_b), cb);
 	flushed = f->sw.br.fdb.stats.flushed;
 
 	drop_fd(f, b);
 	for (int i = 0; i < 50 && port_find(&f->sw, "s.2"); i++)
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	assert_null(port_find(&f->sw, "s.2"));
-	assert_int_equal(n_children(f, s), 1);
-	assert_null(fdb_port(f, mac_b));
-	assert_ptr_equal(fdb_port(f, mac_a), ca);
+	assert_int_equal(fx_children(&f->sw, s), 1);
+	assert_null(fx_mac_port(&f->sw, mac_b));
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_a), ca);
 	assert_int_equal(f->sw.br.fdb.stats.flushed, flushed + 1);
 	assert_int_equal(f->sw.gone.errors[PORT_ERR_BAD_LENGTH], 0);
 
 	/* a's frame to b now has nowhere to go. */
 	n = mkrec(rec, mac_b, 1, 60, 5);
 	send_all(f, a, rec, n);
-	pump(f, 3);
+	fx_pump(&f->sw, 3);
 	assert_int_equal(ca->c.drops[PORT_DROP_NO_PORT], 1);
 	expect_nothing(f, a);
 }
@@ -655,7 +599,7 @@ static void
 test_slow_reader_gets_whole_records(void **state)
 {
 	struct fx *f = *state;
-	struct port *s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
+	struct port *s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
 	enum { N = 200, LEN = 1500 };
 	uint8_t *all = malloc((size_t)N * (STREAM_HDR_LEN + LEN));
 	uint8_t *got = malloc((size_t)N * (STREAM_HDR_LEN + LEN));
@@ -674,7 +618,7 @@ test_slow_reader_gets_whole_records(void **state)
 	for (unsigned int i = 0; i < N; i++)
 		total += mkrec(all + total, mac_b, 1, LEN - i % 7, (uint8_t)i);
 	send_all(f, a, all, total);
-	pump(f, 10);
+	fx_pump(&f->sw, 10);
 	/* More than a socket buffer: some of it is waiting in the switch. */
 	assert_true(cb->bl_len > 0);
 	assert_int_equal(ca->c.rx, N);
@@ -706,8 +650,8 @@ test_dial_and_redial(void **state)
 
 	snprintf(path, sizeof(path), "%s/peer.sock", f->dir);
 	l = listen_path(f, path);
-	s = mkport(f, "stream,id=s,path=%s/s.sock", f->dir);
-	dl = mkport(f, "stream,id=dl,path=%s,server=off", path);
+	s = fx_port(&f->sw, "stream,id=s,path=%s/s.sock", f->dir);
+	dl = fx_port(&f->sw, "stream,id=dl,path=%s,server=off", path);
 	assert_null(dl->parent);
 	assert_string_equal(dl->peer, path);
 	c1 = accept_wait(f, l, 1000);
@@ -723,7 +667,7 @@ test_dial_and_redial(void **state)
 	n = mkrec(rec, mac_a, 9, 60, 1);
 	send_all(f, c1, rec, n);
 	expect_rec(f, a, rec, n);
-	assert_ptr_equal(fdb_port(f, mac_d), dl);
+	assert_ptr_equal(fx_mac_port(&f->sw, mac_d), dl);
 	n = mkrec(rec, mac_d, 1, 60, 2);
 	send_all(f, a, rec, n);
 	expect_rec(f, c1, rec, n);
@@ -735,9 +679,9 @@ test_dial_and_redial(void **state)
 	drop_fd(f, c1);
 	start = loop_clock();
 	for (int i = 0; i < 100 && dl->state == PORT_STATE_UP; i++)
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	assert_int_equal(dl->state, PORT_STATE_DOWN);
-	assert_null(fdb_port(f, mac_d));
+	assert_null(fx_mac_port(&f->sw, mac_d));
 	c2 = accept_wait(f, l, 3000);
 	assert_true(loop_clock() - start < 3 * NS_PER_SEC);
 	assert_ptr_equal(port_find(&f->sw, "dl"), dl);
@@ -764,11 +708,11 @@ test_dial_waits_for_listener(void **state)
 	int l;
 
 	snprintf(path, sizeof(path), "%s/peer.sock", f->dir);
-	dl = mkport(f, "stream,id=dl,path=%s,server=off", path);
+	dl = fx_port(&f->sw, "stream,id=dl,path=%s,server=off", path);
 	assert_int_equal(dl->state, PORT_STATE_DOWN);
 	start = loop_clock();
 	while (loop_clock() - start < 150 * NS_PER_MS)
-		pump(f, 1);
+		fx_pump(&f->sw, 1);
 	assert_int_equal(dl->state, PORT_STATE_DOWN);
 	assert_int_equal(f->sw.br.n_fwd, 0);
 
