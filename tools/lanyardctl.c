@@ -152,10 +152,18 @@ print_counters(json_t *c, const char *indent)
 			any = 1;
 		}
 	}
-	if (num(c, "rx_ignored"))
+	if (num(c, "rx_ignored")) {
 		printf("%s%sown echoes ignored %lld", any ? "" : indent,
 		       any ? ", " : "", (long long)num(c, "rx_ignored"));
-	if (any || num(c, "rx_ignored"))
+		any = 1;
+	}
+	if (num(c, "pauses")) {
+		printf("%s%sreading paused %lld times (backpressure)",
+		       any ? "" : indent, any ? ", " : "",
+		       (long long)num(c, "pauses"));
+		any = 1;
+	}
+	if (any)
 		printf("\n");
 }
 
@@ -176,6 +184,10 @@ print_show(json_t *r)
 		       json_string_value(json_object_get(p, "state")),
 		       json_string_value(json_object_get(p, "peer")),
 		       json_string_value(json_object_get(p, "vlan")));
+		if (json_is_true(json_object_get(p, "rx_paused")))
+			printf(" (reading paused)");
+		if (json_is_true(json_object_get(p, "stuck")))
+			printf(" (stuck: dropping for it)");
 		if (json_is_string(parent))
 			printf(" macs=%lld\n", (long long)num(p, "macs"));
 		else

@@ -188,6 +188,25 @@ loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn *fn)
 	l->deferred = d;
 }
 
+/**
+ * loop_defer_cancel() - take @d off the deferred list if it is queued
+ * @l: the loop
+ * @d: the work
+ */
+void
+loop_defer_cancel(struct loop *l, struct loop_defer *d)
+{
+	struct loop_defer **pp = &l->deferred;
+
+	if (!d->queued)
+		return;
+	while (*pp && *pp != d)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = d->next;
+	d->queued = false;
+}
+
 static void
 run_timers(struct loop *l)
 {

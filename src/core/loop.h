@@ -83,6 +83,7 @@ void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t deadline,
 		    loop_timer_fn *fn);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 void loop_defer(struct loop *l, struct loop_defer *d, loop_defer_fn *fn);
+void loop_defer_cancel(struct loop *l, struct loop_defer *d);
 int loop_run_once(struct loop *l, int max_wait_ms);
 int loop_run(struct loop *l);
 void loop_stop(struct loop *l);

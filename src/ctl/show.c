@@ -22,14 +22,15 @@ counters_json(const struct port_counters *c, uint64_t queued)
 		json_object_set_new(errors,
 				    port_error_name((enum port_error)i),
 				    json_integer((json_int_t)c->errors[i]));
-	return json_pack("{sI sI sI sI sI sI sI sI so so}", "rx",
+	return json_pack("{sI sI sI sI sI sI sI sI sI so so}", "rx",
 			 (json_int_t)c->rx, "rx_bytes",
 			 (json_int_t)c->rx_bytes, "rx_fwd",
 			 (json_int_t)c->rx_fwd, "rx_ignored",
 			 (json_int_t)c->rx_ignored, "tx", (json_int_t)c->tx,
 			 "tx_bytes", (json_int_t)c->tx_bytes, "tx_offered",
 			 (json_int_t)c->tx_offered, "queued",
-			 (json_int_t)queued, "drops", drops, "errors",
+			 (json_int_t)queued, "pauses", (json_int_t)c->pauses,
+			 "drops", drops, "errors",
 			 errors);
 }
 
@@ -44,14 +45,16 @@ port_json(const struct port *p)
 	if (p->ops->qemu_hint)
 		p->ops->qemu_hint(p, hint, sizeof(hint));
 	port_vlan_describe(&p->vlan, vlan, sizeof(vlan));
-	return json_pack("{ss ss so ss ss ss si si so ss ss}", "id", p->id,
+	return json_pack("{ss ss so ss ss ss si si so ss ss sb sb}", "id",
+			 p->id,
 			 "kind", p->ops->kind, "parent",
 			 p->parent ? json_string(p->parent->id) : json_null(),
 			 "config", spec ? spec : "", "state",
 			 port_state_name(p->state), "peer", p->peer, "macs",
 			 (int)p->n_macs, "max_macs", (int)p->max_macs,
 			 "counters", counters_json(&p->c, p->bl_len), "qemu",
-			 hint, "vlan", vlan);
+			 hint, "vlan", vlan, "rx_paused", p->rx_paused,
+			 "stuck", p->bp_stuck);
 }
 
 static json_t *

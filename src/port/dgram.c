@@ -469,6 +469,9 @@ dgram_open(struct port *p, struct opts *o, char *err)
 		dgram_close(p);
 		return ERR_SET(err, ret, "epoll: %s", strerror(-ret));
 	}
+	/* A full unix datagram queue makes the sender wait (EAGAIN); a full
+	 * UDP buffer loses frames in the kernel, so UDP is never paused. */
+	p->rx_pausable = addr_family(&s->local) == AF_UNIX;
 	if (!fixed) {
 		s->role = DGRAM_ENDPOINT;
 		addr_format(&s->local, p->peer, sizeof(p->peer));

@@ -428,6 +428,123 @@ unstage(struct port *p)
 	pkt_batch_put_all(&p->stage);
 }
 
+/* --- backpressure (port.h) ------------------------------------------------ */
+
+static void
+rx_events(struct port *p, bool on)
+{
+	uint32_t ev = on ? p->lfd.events | EPOLLIN
+			 : p->lfd.events & ~(uint32_t)EPOLLIN;
+
+	if (p->lfd.fd >= 0 && ev != p->lfd.events)
+		loop_mod(port_loop(p), &p->lfd, ev);
+}
+
+static void
+bp_resume_fn(struct loop_defer *d)
+{
+	struct port *p = container_of(d, struct port, bp_resume);
+
+	/* Frames the kind buffered before the pause need no new event. */
+	if (!p->destroyed && !p->rx_paused && p->ops->rx_burst)
+		port_rx(p);
+}
+
+/* Take @w off its destination's list and read it again. */
+static void
+bp_release(struct port *w, bool reread)
+{
+	struct port **pp;
+
+	if (!w->rx_paused)
+		return;
+	for (pp = &w->bp_on->bp_waiters; *pp && *pp != w; pp = &(*pp)->bp_next)
+		;
+	if (*pp)
+		*pp = w->bp_next;
+	w->bp_on = NULL;
+	w->bp_next = NULL;
+	w->rx_paused = false;
+	rx_events(w, true);
+	if (reread)
+		loop_defer(port_loop(w), &w->bp_resume, bp_resume_fn);
+}
+
+static void
+bp_release_all(struct port *p)
+{
+	while (p->bp_waiters)
+		bp_release(p->bp_waiters, true);
+	loop_timer_cancel(port_loop(p), &p->bp_timer);
+}
+
+static void
+bp_timer_fn(struct loop_timer *t, uint64_t now)
+{
+	struct port *p = container_of(t, struct port, bp_timer);
+
+	if (p->c.tx != p->bp_tx_mark) {
+		/* Slow, not stuck: wait another period. */
+		p->bp_tx_mark = p->c.tx;
+		loop_timer_arm(port_loop(p), t, now + p->sw->pause_max_ns,
+			       bp_timer_fn);
+		return;
+	}
+	p->bp_stuck = true;
+	log_ratelimited(LOG_LVL_WARN,
+			"port %s: peer took nothing for %llu ms: dropping "
+			"for it instead of pausing its senders",
+			p->id,
+			(unsigned long long)(p->sw->pause_max_ns / NS_PER_MS));
+	bp_release_all(p);
+}
+
+/*
+ * @p's backlog passed the high-water mark while the bridge was forwarding
+ * a burst read from sw->rx_cur: stop reading that port until @p drains.
+ */
+static void
+bp_pause(struct port *p)
+{
+	struct port *in = p->sw->rx_cur;
+
+	if (!in || in == p || !in->rx_pausable || in->rx_paused ||
+	    p->bp_stuck || !p->sw->pause_max_ns || in->destroyed)
+		return;
+	in->rx_paused = true;
+	in->bp_on = p;
+	in->bp_next = p->bp_waiters;
+	p->bp_waiters = in;
+	in->c.pauses++;
+	rx_events(in, false);
+	if (!p->bp_timer.armed) {
+		p->bp_tx_mark = p->c.tx;
+		loop_timer_arm(port_loop(p), &p->bp_timer,
+			       loop_now(port_loop(p)) + p->sw->pause_max_ns,
+			       bp_timer_fn);
+	}
+}
+
+/* @p drained some of its backlog. */
+static void
+bp_drained(struct port *p)
+{
+	if (p->bl_len > p->bl_cap / 4)
+		return;
+	p->bp_stuck = false;
+	if (p->bp_waiters)
+		bp_release_all(p);
+}
+
+/* @p goes down or away: nobody waits for it, it waits for nobody. */
+static void
+bp_forget(struct port *p)
+{
+	bp_release_all(p);
+	p->bp_stuck = false;
+	bp_release(p, false);
+}
+
 /**
  * port_set_down() - stop forwarding: leave the bridge, forget the port's
  * MACs, drop its backlog (counted peer-gone)
@@ -442,6 +559,7 @@ port_set_down(struct port *p, const char *why)
 	bridge_port_del(&p->sw->br, p);
 	unstage(p);
 	drop_backlog(p);
+	bp_forget(p);
 	if (p->lfd.fd >= 0 && (p->lfd.events & EPOLLOUT))
 		loop_mod(port_loop(p), &p->lfd, p->lfd.events & ~EPOLLOUT);
 	p->state = PORT_STATE_DOWN;
@@ -465,6 +583,7 @@ fold_counters(struct port_counters *into, const struct port_counters *c)
 	into->tx_bytes += c->tx_bytes;
 	into->tx_offered += c->tx_offered;
 	into->rx_ignored += c->rx_ignored;
+	into->pauses += c->pauses;
 	for (int i = 0; i < PORT_DROP_MAX; i++)
 		into->drops[i] += c->drops[i];
 	for (int i = 0; i < PORT_ERR_MAX; i++)
@@ -492,6 +611,8 @@ port_destroy(struct port *p, const char *why)
 			port_destroy(c, NULL);
 	}
 	port_set_down(p, NULL);
+	bp_forget(p);
+	loop_defer_cancel(port_loop(p), &p->bp_resume);
 	if (p->ops->close)
 		p->ops->close(p);
 	loop_del(port_loop(p), &p->lfd);
@@ -549,15 +670,18 @@ port_rx(struct port *p)
 {
 	struct pkt *pkts[PKT_BURST];
 
-	while (!p->destroyed) {
+	while (!p->destroyed && !p->rx_paused) {
 		int n = p->ops->rx_burst(p, pkts, PKT_BURST);
 
 		if (n < 0) {
 			port_fail(p, strerror(-n));
 			return;
 		}
-		if (n > 0)
+		if (n > 0) {
+			p->sw->rx_cur = p;
 			bridge_input(&p->sw->br, pkts, (unsigned int)n);
+			p->sw->rx_cur = NULL;
+		}
 		if (n < PKT_BURST && !p->rx_again)
 			return;
 		p->rx_again = false;
@@ -624,6 +748,8 @@ port_xmit(struct port *p, struct pkt_batch *b)
 		p->bl_len++;
 	}
 	want_write(p, true);
+	if (p->bl_len > p->bl_cap / 2)
+		bp_pause(p);
 }
 
 /**
@@ -652,6 +778,8 @@ port_tx_ready(struct port *p)
 		account_tx(p, chunk, (unsigned int)r);
 		p->bl_head = (p->bl_head + (unsigned int)r) % p->bl_cap;
 		p->bl_len -= (unsigned int)r;
+		if (r > 0)
+			bp_drained(p);
 		if ((unsigned int)r < n)
 			return;
 	}
@@ -675,6 +803,9 @@ port_on_event(struct loop_fd *lfd, uint32_t events)
 	if (p->destroyed)
 		return;
 	if (p->ops->rx_burst && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		/* Hung up while paused: read what is left (it may drop). */
+		if (p->rx_paused && (events & (EPOLLHUP | EPOLLERR)))
+			bp_release(p, false);
 		port_rx(p);
 		return;
 	}
@@ -728,6 +859,7 @@ sw_init(struct sw *sw, const struct cmdline *c, char *err)
 	sw->backlog_default = c->backlog;
 	sw->max_macs_default = c->max_macs;
 	sw->frame_max = c->frame_max;
+	sw->pause_max_ns = (uint64_t)c->pause_max * NS_PER_MS;
 	if ((ret = loop_init(&sw->loop, err)))
 		return ret;
 	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))

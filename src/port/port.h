@@ -38,6 +38,18 @@
  * port_tx_ready() drains the backlog.  The backlog drops at its tail, so a
  * frame a kind has partly written stays at its head until finished.
  *
+ * Backpressure: a port that can slow its peer down (rx_pausable: the
+ * peer's socket fills and its sends wait, as with a unix socket or TCP)
+ * stops being read while a port it just sent to holds more than half its
+ * backlog.  It is read again once that port drains to a quarter (or goes
+ * away), so a fast sender and a slower receiver lose nothing, the way
+ * QEMU's hub pauses a sender.  A port that makes no progress for
+ * --pause-max ms is *stuck* (a stopped guest): its waiters are released
+ * and frames for it are dropped (backlog-full) until it drains, so one
+ * dead peer never stalls the rest.  A burst is at most PKT_BURST frames
+ * per destination and the check runs between bursts, so half a backlog
+ * of headroom absorbs what is already in flight.
+ *
  * Counters and conservation (asserted by the tests, for every port):
  *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
  *                                 same-port, no-port, vlan)
@@ -95,6 +107,7 @@ struct port_counters {
 	uint64_t rx, rx_bytes, rx_fwd;
 	uint64_t tx, tx_bytes, tx_offered;
 	uint64_t rx_ignored;	/* own multicast echoes: not the peer's */
+	uint64_t pauses;	/* times reading stopped for backpressure */
 	uint64_t drops[PORT_DROP_MAX];
 	uint64_t errors[PORT_ERR_MAX];
 };
@@ -208,6 +221,16 @@ struct port {
 	uint32_t bl_cap, bl_head, bl_len;
 	bool destroyed;
 	bool rx_again;		/* rx_burst has an error to report next call */
+	/* backpressure, see above */
+	bool rx_pausable;	/* set by the kind */
+	bool rx_paused;		/* not read until bp_on drains */
+	bool bp_stuck;		/* no progress for pause_max: drop for it */
+	struct port *bp_on;	/* while paused: the port waited for */
+	struct port *bp_next;	/* next waiter of bp_on */
+	struct port *bp_waiters;	/* ports paused for this one */
+	uint64_t bp_tx_mark;	/* c.tx when bp_timer was armed */
+	struct loop_timer bp_timer;
+	struct loop_defer bp_resume;
 	void *priv;			/* ops->priv_size bytes */
 };
 
@@ -225,6 +248,8 @@ struct sw {
 	uint32_t backlog_default;
 	uint32_t max_macs_default;
 	uint32_t frame_max;
+	uint64_t pause_max_ns;		/* 0: never pause a sender */
+	struct port *rx_cur;		/* port_rx() is reading this port */
 };
 
 extern const struct port_ops *const port_kinds[];

@@ -285,6 +285,8 @@ conn_attach(struct port *p, int fd, char *err)
 	ret = loop_add(port_loop(p), &p->lfd, fd, EPOLLIN, port_on_event);
 	if (ret)
 		return ERR_SET(err, ret, "epoll: %s", strerror(-ret));
+	/* A full socket makes the peer wait: it can be paused. */
+	p->rx_pausable = true;
 	port_set_up(p);
 	return 0;
 }

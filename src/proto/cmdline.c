@@ -36,6 +36,10 @@ const char cmdline_usage[] =
 	"      --frame-max BYTES  largest frame carried (default 65550)\n"
 	"      --backlog N        default per-port backlog in frames (256)\n"
 	"      --max-macs N       default per-port MAC limit, 0 = none (4096)\n"
+	"      --pause-max MS     backpressure: stop reading a sender while a\n"
+	"                         port it sends to is backlogged, for at most\n"
+	"                         MS without progress; 0 = never pause, drop\n"
+	"                         (default 100)\n"
 	"      --log-level LEVEL  err, warn, info or debug (default info)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n";
@@ -49,6 +53,7 @@ enum opt_id {
 	OPT_FRAME_MAX,
 	OPT_BACKLOG,
 	OPT_MAX_MACS,
+	OPT_PAUSE_MAX,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -70,6 +75,7 @@ static const struct opt_def defs[] = {
 	{"frame-max", 0, true, OPT_FRAME_MAX},
 	{"backlog", 0, true, OPT_BACKLOG},
 	{"max-macs", 0, true, OPT_MAX_MACS},
+	{"pause-max", 0, true, OPT_PAUSE_MAX},
 	{"log-level", 0, true, OPT_LOG_LEVEL},
 	{"help", 'h', false, OPT_HELP},
 	{"version", 'V', false, OPT_VERSION},
@@ -139,6 +145,8 @@ apply(struct cmdline *c, const struct opt_def *d, const char *v, char *err)
 		return number(d->long_name, v, 1, 1U << 16, &c->backlog, err);
 	case OPT_MAX_MACS:
 		return number(d->long_name, v, 0, 1U << 24, &c->max_macs, err);
+	case OPT_PAUSE_MAX:
+		return number(d->long_name, v, 0, 60000, &c->pause_max, err);
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(v, &c->log_level))
 			return ERR_SET(err, -EINVAL,
@@ -175,6 +183,7 @@ cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
 	c->frame_max = PKT_FRAME_MAX_DEFAULT;
 	c->backlog = CMDLINE_BACKLOG_DEFAULT;
 	c->max_macs = CMDLINE_MAX_MACS_DEFAULT;
+	c->pause_max = CMDLINE_PAUSE_MAX_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
 
 	for (int i = 1; i < argc; i++) {

@@ -18,6 +18,7 @@
 #define CMDLINE_AGEING_DEFAULT 300
 #define CMDLINE_BACKLOG_DEFAULT 256
 #define CMDLINE_MAX_MACS_DEFAULT 4096
+#define CMDLINE_PAUSE_MAX_DEFAULT 100
 
 struct cmdline {
 	const char *ports[CMDLINE_MAX_PORTS];	/* specs, as given */
@@ -29,6 +30,7 @@ struct cmdline {
 	uint32_t frame_max;		/* bytes */
 	uint32_t backlog;		/* default per-port backlog, frames */
 	uint32_t max_macs;		/* default per-port limit, 0 = none */
+	uint32_t pause_max;		/* ms a sender may be paused, 0 = off */
 	enum log_level log_level;
 	bool help;
 	bool version;

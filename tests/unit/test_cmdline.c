@@ -73,6 +73,7 @@ assert_defaults_except_ports(void)
 	assert_int_equal(cl.frame_max, PKT_FRAME_MAX_DEFAULT);
 	assert_int_equal(cl.backlog, CMDLINE_BACKLOG_DEFAULT);
 	assert_int_equal(cl.max_macs, CMDLINE_MAX_MACS_DEFAULT);
+	assert_int_equal(cl.pause_max, CMDLINE_PAUSE_MAX_DEFAULT);
 	assert_int_equal(cl.log_level, LOG_LVL_INFO);
 	assert_false(cl.help);
 	assert_false(cl.version);
@@ -108,7 +109,7 @@ test_usage(void **state)
 		"--port",     "-p",         "--ctl",       "-c",
 		"--fdb-size", "--ageing",   "--pool",      "--frame-max",
 		"--backlog",  "--max-macs", "--log-level", "--help",
-		"-h",         "--version",  "-V"};
+		"-h",         "--version",  "-V",          "--pause-max"};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -247,6 +248,7 @@ test_numbers(void **state)
 	         offsetof(struct cmdline, frame_max)},
 		{"backlog", 1, 1U << 16, offsetof(struct cmdline, backlog)},
 		{"max-macs", 0, 1U << 24, offsetof(struct cmdline, max_macs)},
+		{"pause-max", 0, 60000, offsetof(struct cmdline, pause_max)},
 	};
 	char buf[32];
 
@@ -381,6 +383,7 @@ test_missing_value(void **state)
 		{"--frame-max", "--frame-max"},
 		{"--backlog", "--backlog"},
 		{"--max-macs", "--max-macs"},
+		{"--pause-max", "--pause-max"},
 		{"--log-level", "--log-level"},
 	};
 
