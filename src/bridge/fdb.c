@@ -14,8 +14,7 @@
 static inline uint32_t
 slot_of(const struct fdb *f, uint64_t key)
 {
-	/* Fibonacci hashing: the high bits of the product mix all of key. */
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & f->mask;
+	return fdb_slot_of(f, key);
 }
 
 /**

@@ -100,6 +100,25 @@ fdb_key(uint64_t mac48, uint16_t vlan)
 	       (mac48 & 0xffffffffffffULL);
 }
 
+/* The first slot probed for @key. */
+static inline uint32_t
+fdb_slot_of(const struct fdb *f, uint64_t key)
+{
+	/* Fibonacci hashing: the high bits of the product mix all of key. */
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & f->mask;
+}
+
+/*
+ * Start loading @key's slot into the cache.  The bridge calls this for a
+ * whole burst before looking anything up, so with a table far larger than
+ * the cache the misses of a burst overlap instead of adding up.
+ */
+static inline void
+fdb_prefetch(const struct fdb *f, uint64_t key)
+{
+	__builtin_prefetch(&f->slots[fdb_slot_of(f, key)]);
+}
+
 static inline uint64_t
 fdb_key_mac(uint64_t key)
 {

@@ -260,17 +260,21 @@ int
 loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[LOOP_MAX_EVENTS];
-	int n;
+	int n, wait;
 
 	l->now = loop_clock();
 	run_timers(l);
 	run_deferred(l);
-	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS,
-		       next_wait_ms(l, max_wait_ms));
+	wait = next_wait_ms(l, max_wait_ms);
+	if (wait && l->poll_ns && l->now - l->last_busy < l->poll_ns)
+		wait = 0;
+	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, wait);
 	if (n == -1)
 		return errno == EINTR ? 0 : -errno;
 	l->now = loop_clock();
 	l->iterations++;
+	if (n > 0)
+		l->last_busy = l->now;
 	for (int i = 0; i < n; i++) {
 		struct loop_fd *lfd = evs[i].data.ptr;
 

@@ -19,6 +19,12 @@
  * such events are skipped; memory that holds a loop_fd must therefore be
  * freed through loop_defer(), which runs after the whole batch.
  *
+ * Adaptive polling (poll_ns, off by default): after an iteration that had
+ * events, the loop polls epoll without sleeping for up to poll_ns before
+ * it blocks again.  Under load this saves a sleep and a wakeup (a context
+ * switch, and an inter-processor interrupt when the sender runs on another
+ * CPU) per burst, at the price of that CPU; an idle loop still sleeps.
+ *
  * Timers are few (one per dialling port, one per dgram endpoint, the fdb
  * ager), so a sorted doubly linked list is enough: arming is O(timers),
  * finding the next deadline O(1).
@@ -68,6 +74,8 @@ struct loop {
 	struct loop_timer *timers;	/* sorted by deadline */
 	struct loop_defer *deferred;
 	uint64_t iterations;
+	uint64_t poll_ns;	/* keep polling this long after work, 0 = off */
+	uint64_t last_busy;	/* when an iteration last had events */
 };
 
 #define NS_PER_SEC 1000000000ULL

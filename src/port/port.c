@@ -862,6 +862,7 @@ sw_init(struct sw *sw, const struct cmdline *c, char *err)
 	sw->pause_max_ns = (uint64_t)c->pause_max * NS_PER_MS;
 	if ((ret = loop_init(&sw->loop, err)))
 		return ret;
+	sw->loop.poll_ns = (uint64_t)c->poll_us * 1000;
 	if ((ret = pkt_pool_init(&sw->pool, c->pool, c->frame_max, err)))
 		return ret;
 	return bridge_init(&sw->br, &sw->loop, &sw->pool, c->fdb_size,

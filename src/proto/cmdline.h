@@ -31,6 +31,7 @@ struct cmdline {
 	uint32_t backlog;		/* default per-port backlog, frames */
 	uint32_t max_macs;		/* default per-port limit, 0 = none */
 	uint32_t pause_max;		/* ms a sender may be paused, 0 = off */
+	uint32_t poll_us;		/* adaptive polling after work, 0 = off */
 	enum log_level log_level;
 	bool help;
 	bool version;

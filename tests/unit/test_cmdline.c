@@ -74,6 +74,7 @@ assert_defaults_except_ports(void)
 	assert_int_equal(cl.backlog, CMDLINE_BACKLOG_DEFAULT);
 	assert_int_equal(cl.max_macs, CMDLINE_MAX_MACS_DEFAULT);
 	assert_int_equal(cl.pause_max, CMDLINE_PAUSE_MAX_DEFAULT);
+	assert_int_equal(cl.poll_us, 0);
 	assert_int_equal(cl.log_level, LOG_LVL_INFO);
 	assert_false(cl.help);
 	assert_false(cl.version);
@@ -109,7 +110,7 @@ test_usage(void **state)
 		"--port",     "-p",         "--ctl",       "-c",
 		"--fdb-size", "--ageing",   "--pool",      "--frame-max",
 		"--backlog",  "--max-macs", "--log-level", "--help",
-		"-h",         "--version",  "-V",          "--pause-max"};
+		"-h",         "--version",  "-V",          "--pause-max", "--poll-us"};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -249,6 +250,7 @@ test_numbers(void **state)
 		{"backlog", 1, 1U << 16, offsetof(struct cmdline, backlog)},
 		{"max-macs", 0, 1U << 24, offsetof(struct cmdline, max_macs)},
 		{"pause-max", 0, 60000, offsetof(struct cmdline, pause_max)},
+		{"poll-us", 0, 1000000, offsetof(struct cmdline, poll_us)},
 	};
 	char buf[32];
 
@@ -384,6 +386,7 @@ test_missing_value(void **state)
 		{"--backlog", "--backlog"},
 		{"--max-macs", "--max-macs"},
 		{"--pause-max", "--pause-max"},
+		{"--poll-us", "--poll-us"},
 		{"--log-level", "--log-level"},
 	};
 
