@@ -5,8 +5,13 @@
  *
  * It speaks a switch port's wire format itself (no switch code linked in
  * beyond the pure framing helpers), so the same binary measures lanyard,
- * QEMU's hub and the direct socketpair floor alike, and the integration
- * tests use it as the peer whose counts they assert on.
+ * QEMU's hub, vde_switch, the Linux bridge and Open vSwitch (through
+ * AF_PACKET on a veth) and the direct socketpair floor alike, and the
+ * integration tests use it as the peer whose counts they assert on.
+ *
+ * This file holds the modes, the frame format, the report and the socket
+ * endpoints; lanyard-perf.h describes the endpoint interface, and
+ * perf_packet.c and perf_vde.c the other kinds.
  *
  * Frames it sends (ethertype LP_ETYPE, 0x88b5, "local experimental"):
  *
@@ -16,16 +21,25 @@
  *   22 sequence number (big-endian)          8
  *   30 send time, CLOCK_MONOTONIC ns         8
  *   38 frame length (big-endian)             2
- *   40 pattern: byte i = (seq * 7 + i) & 0xff up to the frame's end
+ *   40 sender's base MAC (--src)             6
+ *   46 zero                                  2
+ *   48 pattern: byte i = (seq * 7 + i) & 0xff up to the frame's end
+ *
+ * With --vlan every field from the ethertype on moves up by the 4-byte
+ * tag; the length field and the pattern index leave the tag out.  With
+ * --macs N the Ethernet source of frame seq is base + seq % N while the
+ * base MAC field stays, so one sender is one entry for its receivers.
  *
  * A receiver checks magic, length and pattern (corrupted otherwise) and,
- * per (source MAC, flow), counts frames missing below the highest sequence
+ * per (base MAC, flow), counts frames missing below the highest sequence
  * seen (lost) and frames arriving below it (reordered).  A "hello" frame
  * (ethertype LP_ETYPE_HELLO, broadcast) makes a listening peer known to a
  * learning switch before traffic starts; receivers count hellos apart.
  *
  * Modes: tx, rx, echo, ping, raw.  See usage below.
  */
+#include "lanyard-perf.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -53,11 +67,11 @@
 #define LP_ETYPE 0x88b5
 #define LP_ETYPE_HELLO 0x88b6
 #define LP_MAGIC 0x4c4e5944u
-#define LP_HDR_LEN 40
-#define LP_FRAME_MAX 65535
-#define LP_BATCH_MAX 64
+#define LP_HDR_LEN 48
 #define LP_FLOWS_MAX 256
 #define LP_RTT_MAX 1000000
+#define LP_MACS_MAX 1000000
+#define LP_MAC_LOW_MASK 0xffffffffffull	/* --macs varies these 40 bits */
 
 static const char usage[] =
 	"usage: lanyard-perf MODE ENDPOINT [options]\n"
@@ -76,23 +90,38 @@ static const char usage[] =
 	"  dgram:unix:PATH[@LOCAL]   one datagram per frame; binds LOCAL\n"
 	"                            (default PATH.perf-PID-N) so the switch can answer\n"
 	"  dgram:udp:HOST:PORT[@LHOST:LPORT]\n"
+	"  packet:IFNAME[:mmap]      AF_PACKET on an existing interface (e.g. a veth\n"
+	"                            end on a Linux bridge or Open vSwitch), promiscuous,\n"
+	"                            qdisc bypassed; :mmap uses a TPACKET_V3 RX ring\n"
+	"                            and a TX ring (one kick per --batch); needs root\n"
+	"                            or CAP_NET_RAW; --size at most the MTU + 14\n"
+	"  vde:PATH                  a vde_switch port through libvdeplug (PATH: the\n"
+	"                            switch's -s directory, or any vdeplug URL); only\n"
+	"                            when built with libvdeplug (libvdeplug-dev)\n"
 	"  pair                      (tx only) a socketpair to an rx child:\n"
 	"                            the floor without a switch\n"
 	"\n"
 	"Options:\n"
 	"  -s, --src MAC        source MAC (default 02:00:00:00:00:01)\n"
 	"  -d, --dst MAC        destination MAC (default ff:ff:ff:ff:ff:ff)\n"
-	"  -l, --size BYTES     frame length without FCS, 40-65535 (default 60)\n"
+	"  -m, --macs N         tx, ping: cycle the source over N MACs, --src + 0..N-1\n"
+	"                       (as a 48-bit number; the first octet stays), frame\n"
+	"                       i from --src + i % N, to fill a switch's MAC table\n"
+	"                       (1-1000000, default 1); receivers still account\n"
+	"                       per --src, carried in the frame\n"
+	"  -l, --size BYTES     frame length without FCS, 48-65535 (default 60)\n"
 	"  -n, --count N        frames to send (tx, ping) or to wait for (rx)\n"
 	"  -t, --duration SEC   stop after this long (default 10; 0 = no limit)\n"
 	"  -i, --idle SEC       rx, echo: stop after SEC without frames, once\n"
 	"                       one has arrived (0 = never, the default)\n"
 	"  -b, --batch N        frames per system call, 1-64 (default 1):\n"
-	"                       sendmmsg/recvmmsg, or one write of N frames\n"
+	"                       sendmmsg/recvmmsg, one write of N frames, or\n"
+	"                       N ring slots per kick (packet:IFNAME:mmap)\n"
 	"  -r, --rate PPS       tx: pace to this many frames/s (default 0 = flat out)\n"
 	"  -f, --flow ID        flow id written into frames (default 0)\n"
 	"  -q, --vlan VID[:PCP] tx, ping: send 802.1Q-tagged frames (VID 0-4095)\n"
-	"  -a, --announce       send a hello from --src first\n"
+	"  -a, --announce       send a hello from --src first (only from --src\n"
+	"                       with --macs: the others are learned from traffic)\n"
 	"  -R, --ready FILE     create FILE once connected (and announced)\n"
 	"  -x, --hex HEX        raw: the bytes to send, e.g. ffffffff0000\n"
 	"  -w, --linger SEC     raw: how long to wait for the close (default 1);\n"
@@ -102,58 +131,38 @@ static const char usage[] =
 	"  -h, --help\n"
 	"\n"
 	"The report goes to standard output when the run ends (also on SIGTERM).\n"
+	"With packet:IFNAME:mmap, frames wait in a ring block until it fills or\n"
+	"1 ms passes, so ping and echo there measure that timeout too.\n"
 	"Exit status: 0 done, 1 I/O failure, 2 usage error.\n";
 
-enum lp_mode { LP_TX = 1, LP_RX, LP_ECHO, LP_PING, LP_RAW };
-enum lp_kind { LP_STREAM = 1, LP_DGRAM, LP_PAIR };
-
-struct lp_cfg {
-	enum lp_mode mode;
-	enum lp_kind kind;
-	uint8_t src[ETH_ALEN], dst[ETH_ALEN];
-	unsigned int size, batch;
-	uint64_t count, rate;
-	double duration, idle, linger;
-	uint32_t flow;
-	bool tagged;		/* send 802.1Q tags with vid and pcp */
-	uint16_t vid;
-	uint8_t pcp;
-	bool announce, json, linger_set;
-	const char *ready, *hex;
-	struct sockaddr_storage peer, local;
-	socklen_t peer_len, local_len;
-	char local_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-};
-
 struct lp_flow {
-	uint64_t mac;
+	uint64_t mac;		/* the sender's base MAC (--src) */
 	uint32_t id;
 	uint64_t frames, max_seq;
 };
 
 struct lp_stats {
 	uint64_t frames, bytes, hellos, other, corrupted, lost, reordered;
-	uint64_t tagged, sent, sent_bytes, send_errors;
+	uint64_t tagged;
+	struct lp_sent sent;
 	uint64_t vids[4096];	/* tagged test frames by VID */
 	struct lp_flow flows[LP_FLOWS_MAX];
 	unsigned int n_flows;
-	uint64_t flows_over;
+	uint64_t flows_over;	/* intact frames of senders past LP_FLOWS_MAX */
+	uint64_t rx_drops;	/* dropped by the kernel before recv */
 	double secs;
 	bool closed;
 	uint64_t *rtts;
 	uint64_t n_rtts;
 };
 
-static volatile sig_atomic_t stop;
-/* Where datagrams go (NULL: the socket is connected, as in pair mode). */
-static struct sockaddr *dgram_to;
-static socklen_t dgram_to_len;
+volatile sig_atomic_t lp_stop;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	lp_stop = 1;
 }
 
 static uint64_t
@@ -211,7 +220,33 @@ die_io(const char *fmt, ...)
 	exit(1);
 }
 
-/* --- endpoints ------------------------------------------------------------ */
+/* --- socket endpoints: stream, dgram, pair -------------------------------- */
+
+void
+lp_sock_bufs(int fd, int bytes, size_t frame_len, bool force)
+{
+	int need = (int)(2 * frame_len + 4096), got = 0;
+	socklen_t len = sizeof(got);
+
+	if (!force) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
+		    got >= need)
+			return;
+		bytes = MAX(bytes, need);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	len = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 && got < need)
+		fprintf(stderr, "lanyard-perf: send buffer %d bytes, too small "
+				"for %zu-byte frames (raise net.core.wmem_max "
+				"or run with CAP_NET_ADMIN)\n",
+			got, frame_len);
+}
 
 static void
 parse_unix(const char *path, struct sockaddr_storage *ss, socklen_t *len)
@@ -258,11 +293,336 @@ parse_inet(const char *s, int socktype, struct sockaddr_storage *ss,
 	freeaddrinfo(res);
 }
 
+/* State of a stream or datagram socket endpoint. */
+struct lp_sock {
+	/* dgram: where frames go (NULL: the socket is connected, as in pair) */
+	const struct sockaddr *to;
+	socklen_t to_len;
+	const char *unlink_path;	/* bound unix path, removed at close */
+	uint8_t *buf;			/* stream: reassembly buffer */
+	size_t have;
+	uint8_t *dbufs[LP_BATCH_MAX];	/* dgram: one buffer per message */
+	struct iovec iovs[LP_BATCH_MAX];
+	struct mmsghdr msgs[LP_BATCH_MAX];
+};
+
+#define LP_STREAM_BUF (256 * 1024)
+
+static const struct lp_ep_ops lp_stream_ops, lp_dgram_ops;
+
+/* Make 'fd' an endpoint of 'ops' with receive buffers for 'batch' frames. */
+static int
+sock_attach(struct lp_ep *ep, const struct lp_ep_ops *ops, int fd,
+	    unsigned int batch, char *err)
+{
+	struct lp_sock *s = calloc(1, sizeof(*s));
+
+	*ep = (struct lp_ep){ .ops = ops, .fd = fd, .priv = s };
+	if (!s)
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	if (ops == &lp_stream_ops) {
+		s->buf = malloc(LP_STREAM_BUF + STREAM_FRAME_MAX);
+		if (!s->buf)
+			return ERR_SET(err, -ENOMEM, "out of memory");
+		return 0;
+	}
+	for (unsigned int i = 0; i < batch; i++) {
+		s->dbufs[i] = malloc(LP_FRAME_MAX + 1);
+		if (!s->dbufs[i])
+			return ERR_SET(err, -ENOMEM, "out of memory");
+		s->iovs[i] = (struct iovec){ s->dbufs[i], LP_FRAME_MAX + 1 };
+	}
+	return 0;
+}
+
+static void
+sock_close(struct lp_ep *ep)
+{
+	struct lp_sock *s = ep->priv;
+
+	if (ep->fd != -1)
+		close(ep->fd);
+	ep->fd = -1;
+	if (!s)
+		return;
+	if (s->unlink_path)
+		unlink(s->unlink_path);
+	free(s->buf);
+	for (unsigned int i = 0; i < LP_BATCH_MAX; i++)
+		free(s->dbufs[i]);
+	free(s);
+	ep->priv = NULL;
+}
+
+static int
+sock_open(struct lp_ep *ep, const struct lp_cfg *c, char *err)
+{
+	bool stream = c->ops == &lp_stream_ops;
+	int fd = socket(c->peer.ss_family,
+			(stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	struct lp_sock *s;
+	int rc;
+
+	*ep = (struct lp_ep){ .fd = -1 };
+	if (fd == -1)
+		return ERR_SET(err, -errno, "socket: %s", strerror(errno));
+	rc = sock_attach(ep, c->ops, fd, c->batch, err);
+	if (rc)
+		goto err_close;
+	s = ep->priv;
+	if (c->local_len) {
+		if (c->local.ss_family == AF_UNIX) {
+			unlink(c->local_path);
+			s->unlink_path = c->local_path;
+		}
+		if (bind(fd, (const struct sockaddr *)&c->local,
+			 c->local_len) == -1) {
+			rc = ERR_SET(err, -errno, "bind local address: %s",
+				     strerror(errno));
+			goto err_close;
+		}
+	}
+	/*
+	 * Datagrams go out with sendto(), as QEMU's dgram netdev does: a
+	 * connect()ed unix datagram socket would refuse the switch's answers,
+	 * which come from another socket than the one addressed.
+	 */
+	if (stream && connect(fd, (const struct sockaddr *)&c->peer,
+			      c->peer_len) == -1) {
+		rc = ERR_SET(err, -errno, "connect: %s", strerror(errno));
+		goto err_close;
+	}
+	if (!stream) {
+		s->to = (const struct sockaddr *)&c->peer;
+		s->to_len = c->peer_len;
+		lp_sock_bufs(fd, 4 << 20, c->size + VLAN_TAG_LEN, false);
+	}
+	return 0;
+err_close:
+	sock_close(ep);
+	return rc;
+}
+
+/* One sendmsg of n length-prefixed records, resumed after short writes. */
+static int
+stream_send(struct lp_ep *ep, uint8_t *const *frames, const size_t *lens,
+	    unsigned int n, struct lp_sent *out)
+{
+	struct iovec iov[2 * LP_BATCH_MAX];
+	uint8_t hdrs[LP_BATCH_MAX][STREAM_HDR_LEN];
+	struct msghdr mh = { .msg_iov = iov };
+	size_t total = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		stream_frame_hdr(hdrs[i], (uint32_t)lens[i]);
+		iov[2 * i] = (struct iovec){ hdrs[i], STREAM_HDR_LEN };
+		iov[2 * i + 1] = (struct iovec){ frames[i], lens[i] };
+		total += STREAM_HDR_LEN + lens[i];
+	}
+	mh.msg_iovlen = 2 * n;
+	while (total) {
+		ssize_t w = sendmsg(ep->fd, &mh, MSG_NOSIGNAL);
+
+		if (w == -1 && errno == EINTR && !lp_stop)
+			continue;
+		if (w <= 0)
+			return -1;
+		total -= (size_t)w;
+		while (w > 0 && mh.msg_iovlen) {
+			if ((size_t)w >= mh.msg_iov->iov_len) {
+				w -= (ssize_t)mh.msg_iov->iov_len;
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			} else {
+				mh.msg_iov->iov_base =
+					(uint8_t *)mh.msg_iov->iov_base + w;
+				mh.msg_iov->iov_len -= (size_t)w;
+				w = 0;
+			}
+		}
+	}
+	out->frames += n;
+	for (unsigned int i = 0; i < n; i++)
+		out->bytes += lens[i];
+	return 0;
+}
+
+/* sendmmsg (sendto for one frame); a refused datagram is counted, skipped. */
+static int
+dgram_send(struct lp_ep *ep, uint8_t *const *frames, const size_t *lens,
+	   unsigned int n, struct lp_sent *out)
+{
+	struct lp_sock *s = ep->priv;
+	struct iovec iov[LP_BATCH_MAX];
+	struct mmsghdr msgs[LP_BATCH_MAX];
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ frames[i], lens[i] };
+		msgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_name = (void *)s->to, .msg_namelen = s->to_len,
+			.msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	while (done < n) {
+		int r = n - done == 1
+				? (int)sendto(ep->fd, frames[done], lens[done],
+					      0, s->to, s->to_len)
+				: sendmmsg(ep->fd, msgs + done, n - done, 0);
+
+		if (r == -1) {
+			if (errno == EINTR && !lp_stop)
+				continue;
+			if (errno == ENOBUFS || errno == EAGAIN) {
+				usleep(50);
+				continue;
+			}
+			if (errno == ECONNREFUSED) {
+				out->errors++;
+				done++;
+				continue;
+			}
+			return -1;
+		}
+		if (n - done == 1)
+			r = 1;
+		for (int i = 0; i < r; i++)
+			out->bytes += lens[done + (unsigned int)i];
+		out->frames += (unsigned int)r;
+		done += (unsigned int)r;
+	}
+	return 0;
+}
+
+/* One large read, split into records. */
+static int
+stream_recv(struct lp_ep *ep, unsigned int max, int timeout_ms,
+	    lp_frame_fn *fn, void *ctx)
+{
+	struct lp_sock *s = ep->priv;
+	struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
+	struct stream_frame sf;
+	size_t off = 0;
+	ssize_t got;
+	int n = 0, rc;
+
+	(void)max;
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc <= 0)
+		return rc == -1 && errno != EINTR ? -1 : 0;
+	got = read(ep->fd, s->buf + s->have,
+		   LP_STREAM_BUF + STREAM_FRAME_MAX - s->have);
+	if (got == 0 || (got == -1 && errno != EINTR && errno != EAGAIN))
+		return -1;
+	if (got < 0)
+		return 0;
+	s->have += (size_t)got;
+	for (;;) {
+		enum stream_frame_status st =
+			stream_frame_next(s->buf + off, s->have - off, &sf);
+
+		if (st == STREAM_FRAME_MORE)
+			break;
+		if (st != STREAM_FRAME_OK) {
+			fprintf(stderr, "lanyard-perf: bad stream length "
+					"from the switch: %s\n",
+				stream_frame_status_str(st));
+			return -1;
+		}
+		fn(ctx, s->buf + off + STREAM_HDR_LEN, sf.len);
+		off += sf.record_len;
+		n++;
+	}
+	memmove(s->buf, s->buf + off, s->have - off);
+	s->have -= off;
+	return n;
+}
+
+static int
+dgram_recv(struct lp_ep *ep, unsigned int max, int timeout_ms,
+	   lp_frame_fn *fn, void *ctx)
+{
+	struct lp_sock *s = ep->priv;
+	struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
+	int rc;
+
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc <= 0)
+		return rc == -1 && errno != EINTR ? -1 : 0;
+	for (unsigned int i = 0; i < max; i++)
+		s->msgs[i] = (struct mmsghdr){ .msg_hdr = {
+			.msg_iov = &s->iovs[i], .msg_iovlen = 1 } };
+	rc = recvmmsg(ep->fd, s->msgs, max, MSG_DONTWAIT, NULL);
+	if (rc == -1)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	for (int i = 0; i < rc; i++) {
+		/* A seqpacket socket reads empty messages once the peer left. */
+		if (s->msgs[i].msg_len == 0 && (pfd.revents & POLLHUP))
+			return i > 0 ? i : -1;
+		fn(ctx, s->dbufs[i], MIN(s->msgs[i].msg_len, LP_FRAME_MAX));
+	}
+	return rc;
+}
+
+static const struct lp_ep_ops lp_stream_ops = {
+	.open = sock_open,
+	.send = stream_send,
+	.recv = stream_recv,
+	.close = sock_close,
+};
+
+static const struct lp_ep_ops lp_dgram_ops = {
+	.open = sock_open,
+	.send = dgram_send,
+	.recv = dgram_recv,
+	.close = sock_close,
+};
+
+static void
+parse_packet(char *arg, struct lp_cfg *c)
+{
+	char *colon = strchr(arg, ':');
+
+	c->kind = LP_PACKET;
+	c->ops = &lp_packet_ops;
+	if (colon) {
+		if (strcmp(colon, ":mmap") != 0)
+			die_usage("packet endpoint '%s': only ':mmap' may follow "
+				  "the interface name", arg);
+		*colon = 0;
+		c->mmap = true;
+		c->ops = &lp_packet_mmap_ops;
+	}
+	if (!*arg || strlen(arg) >= sizeof(c->ifname))
+		die_usage("interface name '%s' is empty or too long", arg);
+	strcpy(c->ifname, arg);
+}
+
+/* "PATH[@LOCAL]" */
+static void
+parse_dgram_unix(char *arg, struct lp_cfg *c)
+{
+	static unsigned int n_local;
+	char *at = strchr(arg, '@');
+
+	if (at)
+		*at++ = 0;
+	parse_unix(arg, &c->peer, &c->peer_len);
+	if (!at) {
+		if ((size_t)snprintf(c->local_path, sizeof(c->local_path),
+				     "%s.perf-%d-%u", arg, (int)getpid(),
+				     n_local++) >= sizeof(c->local_path))
+			die_usage("unix path '%s' too long", arg);
+	} else if ((size_t)snprintf(c->local_path, sizeof(c->local_path), "%s",
+				    at) >= sizeof(c->local_path)) {
+		die_usage("unix path '%s' too long", at);
+	}
+	parse_unix(c->local_path, &c->local, &c->local_len);
+}
+
 static void
 parse_endpoint(const char *ep, struct lp_cfg *c)
 {
-	static unsigned int n_local;
-	char buf[512];
+	static char buf[512];	/* c->vde_path points into it */
 	char *at;
 
 	if (strlen(ep) >= sizeof(buf))
@@ -270,83 +630,46 @@ parse_endpoint(const char *ep, struct lp_cfg *c)
 	strcpy(buf, ep);
 	if (strcmp(buf, "pair") == 0) {
 		c->kind = LP_PAIR;
+		c->ops = &lp_dgram_ops;
 		return;
 	}
-	if (strncmp(buf, "stream:unix:", 12) == 0) {
+	if (strncmp(buf, "stream:", 7) == 0) {
 		c->kind = LP_STREAM;
+		c->ops = &lp_stream_ops;
+	} else if (strncmp(buf, "dgram:", 6) == 0) {
+		c->kind = LP_DGRAM;
+		c->ops = &lp_dgram_ops;
+	}
+	if (strncmp(buf, "stream:unix:", 12) == 0) {
 		parse_unix(buf + 12, &c->peer, &c->peer_len);
 	} else if (strncmp(buf, "stream:tcp:", 11) == 0) {
-		c->kind = LP_STREAM;
 		parse_inet(buf + 11, SOCK_STREAM, &c->peer, &c->peer_len);
 	} else if (strncmp(buf, "dgram:unix:", 11) == 0) {
-		c->kind = LP_DGRAM;
-		at = strchr(buf + 11, '@');
-		if (at)
-			*at++ = 0;
-		parse_unix(buf + 11, &c->peer, &c->peer_len);
-		if (!at) {
-			if ((size_t)snprintf(c->local_path, sizeof(c->local_path),
-					     "%s.perf-%d-%u", buf + 11,
-					     (int)getpid(),
-					     n_local++) >= sizeof(c->local_path))
-				die_usage("unix path '%s' too long", buf + 11);
-		} else if ((size_t)snprintf(c->local_path,
-					    sizeof(c->local_path), "%s",
-					    at) >= sizeof(c->local_path)) {
-			die_usage("unix path '%s' too long", at);
-		}
-		parse_unix(c->local_path, &c->local, &c->local_len);
+		parse_dgram_unix(buf + 11, c);
 	} else if (strncmp(buf, "dgram:udp:", 10) == 0) {
-		c->kind = LP_DGRAM;
 		at = strchr(buf + 10, '@');
 		if (at)
 			*at++ = 0;
 		parse_inet(buf + 10, SOCK_DGRAM, &c->peer, &c->peer_len);
 		if (at)
 			parse_inet(at, SOCK_DGRAM, &c->local, &c->local_len);
+	} else if (strncmp(buf, "packet:", 7) == 0) {
+		parse_packet(buf + 7, c);
+	} else if (strncmp(buf, "vde:", 4) == 0) {
+#ifdef LP_HAVE_VDE
+		if (!buf[4])
+			die_usage("vde endpoint needs a PATH");
+		c->kind = LP_VDE;
+		c->ops = &lp_vde_ops;
+		c->vde_path = buf + 4;
+#else
+		die_usage("vde endpoint: lanyard-perf was built without "
+			  "libvdeplug (Debian package libvdeplug-dev; rebuild "
+			  "with -Dvde=enabled)");
+#endif
 	} else {
 		die_usage("unknown endpoint '%s'", ep);
 	}
-}
-
-static int
-endpoint_open(struct lp_cfg *c)
-{
-	int type = c->kind == LP_STREAM ? SOCK_STREAM : SOCK_DGRAM;
-	int fd = socket(c->peer.ss_family, type | SOCK_CLOEXEC, 0);
-
-	if (fd == -1)
-		die_io("socket");
-	if (c->local_len) {
-		if (c->local.ss_family == AF_UNIX)
-			unlink(c->local_path);
-		if (bind(fd, (struct sockaddr *)&c->local, c->local_len) == -1)
-			die_io("bind local address");
-	}
-	/*
-	 * Datagrams go out with sendto(), as QEMU's dgram netdev does: a
-	 * connect()ed unix datagram socket would refuse the switch's answers,
-	 * which come from another socket than the one addressed.
-	 */
-	if (c->kind == LP_STREAM &&
-	    connect(fd, (struct sockaddr *)&c->peer, c->peer_len) == -1)
-		die_io("connect");
-	if (c->kind == LP_DGRAM) {
-		dgram_to = (struct sockaddr *)&c->peer;
-		dgram_to_len = c->peer_len;
-		int sz = 4 << 20;
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	}
-	return fd;
-}
-
-static void
-endpoint_cleanup(struct lp_cfg *c)
-{
-	if (c->local_len && c->local.ss_family == AF_UNIX)
-		unlink(c->local_path);
 }
 
 /* --- frames --------------------------------------------------------------- */
@@ -361,22 +684,40 @@ tag_insert(uint8_t *f, size_t len, const struct lp_cfg *c)
 	vlan_tag_write(f + 12, VLAN_TPID_8021Q, c->vid, c->pcp, false);
 }
 
+/*
+ * With --macs: the source of frame seq.  parse_args() made sure the low
+ * 40 bits of --src + N - 1 do not carry into the first octet, which keeps
+ * the group and locally-administered bits of --src.
+ */
+static void
+frame_src(uint8_t *mac, const struct lp_cfg *c, uint64_t seq)
+{
+	if (c->macs <= 1) {
+		memcpy(mac, c->src, ETH_ALEN);
+		return;
+	}
+	eth_u64_to_mac(eth_mac_to_u64(c->src) + seq % c->macs, mac);
+}
+
 static void
 frame_build(uint8_t *f, const struct lp_cfg *c, uint64_t seq)
 {
 	memcpy(f, c->dst, ETH_ALEN);
-	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
+	frame_src(f + ETH_ALEN, c, seq);
 	put_be(f + 12, LP_ETYPE, 2);
 	put_be(f + 14, LP_MAGIC, 4);
 	put_be(f + 18, c->flow, 4);
 	put_be(f + 22, seq, 8);
 	put_be(f + 30, now_ns(), 8);
 	put_be(f + 38, c->size, 2);
+	memcpy(f + 40, c->src, ETH_ALEN);
+	put_be(f + 46, 0, 2);
 	for (unsigned int i = LP_HDR_LEN; i < c->size; i++)
 		f[i] = (uint8_t)(seq * 7 + i);
 	tag_insert(f, c->size, c);
 }
 
+/* 'off': where the magic is, ETH_HDR_LEN or past a tag. */
 static bool
 frame_intact(const uint8_t *f, size_t len, size_t off)
 {
@@ -394,6 +735,7 @@ frame_intact(const uint8_t *f, size_t len, size_t off)
 	return true;
 }
 
+/* 'mac': the sender's base MAC from the frame, whatever its source. */
 static void
 flow_account(struct lp_stats *st, uint64_t mac, uint32_t id, uint64_t seq)
 {
@@ -421,8 +763,11 @@ flow_account(struct lp_stats *st, uint64_t mac, uint32_t id, uint64_t seq)
 		fl->max_seq = seq;
 }
 
-/* Classify one received frame; returns true for an intact test frame. */
-static bool
+/*
+ * Classify one received frame.  Returns where the test header starts
+ * (ETH_HDR_LEN, or past the tag) for an intact test frame, else 0.
+ */
+static size_t
 frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 {
 	size_t off = ETH_HDR_LEN;
@@ -431,14 +776,14 @@ frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 
 	if (len < ETH_HDR_LEN) {
 		st->other++;
-		return false;
+		return 0;
 	}
 	type = eth_type(f);
 	if (vlan_parse(f, (uint32_t)len, VLAN_TPID_8021Q, &tag) ||
 	    (!tag.present &&
 	     vlan_parse(f, (uint32_t)len, VLAN_TPID_8021AD, &tag))) {
 		st->other++;	/* ends inside its tag */
-		return false;
+		return 0;
 	}
 	if (tag.present) {
 		off = ETH_HDR_LEN + VLAN_TAG_LEN;
@@ -450,228 +795,47 @@ frame_account(struct lp_stats *st, const uint8_t *f, size_t len)
 	}
 	if (type == LP_ETYPE_HELLO) {
 		st->hellos++;
-		return false;
+		return 0;
 	}
 	if (type != LP_ETYPE) {
 		st->other++;
-		return false;
+		return 0;
 	}
 	if (!frame_intact(f, len, off)) {
 		st->corrupted++;
-		return false;
+		return 0;
 	}
 	st->frames++;
 	st->bytes += len;
-	flow_account(st, eth_mac_to_u64(eth_src(f)),
+	flow_account(st, get_be(f + off + 26, ETH_ALEN),
 		     (uint32_t)get_be(f + off + 4, 4), get_be(f + off + 8, 8));
-	return true;
-}
-
-/* --- sending and receiving ------------------------------------------------ */
-
-/*
- * Send n frames of the given lengths; blocks until the socket takes them.
- * Returns false when the connection is gone.
- */
-static bool
-send_frames(int fd, enum lp_kind kind, uint8_t **frames, const size_t *lens,
-	    unsigned int n, struct lp_stats *st)
-{
-	struct iovec iov[2 * LP_BATCH_MAX];
-	uint8_t hdrs[LP_BATCH_MAX][STREAM_HDR_LEN];
-	struct mmsghdr msgs[LP_BATCH_MAX];
-	unsigned int done = 0;
-
-	if (kind == LP_STREAM) {
-		struct msghdr mh = { .msg_iov = iov };
-		size_t total = 0;
-
-		for (unsigned int i = 0; i < n; i++) {
-			stream_frame_hdr(hdrs[i], (uint32_t)lens[i]);
-			iov[2 * i] = (struct iovec){ hdrs[i], STREAM_HDR_LEN };
-			iov[2 * i + 1] = (struct iovec){ frames[i], lens[i] };
-			total += STREAM_HDR_LEN + lens[i];
-		}
-		mh.msg_iovlen = 2 * n;
-		while (total) {
-			ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-
-			if (w == -1 && errno == EINTR && !stop)
-				continue;
-			if (w <= 0)
-				return false;
-			total -= (size_t)w;
-			while (w > 0 && mh.msg_iovlen) {
-				if ((size_t)w >= mh.msg_iov->iov_len) {
-					w -= (ssize_t)mh.msg_iov->iov_len;
-					mh.msg_iov++;
-					mh.msg_iovlen--;
-				} else {
-					mh.msg_iov->iov_base =
-						(uint8_t *)mh.msg_iov->iov_base + w;
-					mh.msg_iov->iov_len -= (size_t)w;
-					w = 0;
-				}
-			}
-		}
-		st->sent += n;
-		for (unsigned int i = 0; i < n; i++)
-			st->sent_bytes += lens[i];
-		return true;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		iov[i] = (struct iovec){ frames[i], lens[i] };
-		msgs[i] = (struct mmsghdr){ .msg_hdr = {
-			.msg_name = dgram_to, .msg_namelen = dgram_to_len,
-			.msg_iov = &iov[i], .msg_iovlen = 1 } };
-	}
-	while (done < n) {
-		int r = n - done == 1
-				? (int)sendto(fd, frames[done], lens[done], 0,
-					      dgram_to, dgram_to_len)
-				: sendmmsg(fd, msgs + done, n - done, 0);
-
-		if (r == -1) {
-			if (errno == EINTR && !stop)
-				continue;
-			if (errno == ENOBUFS || errno == EAGAIN) {
-				usleep(50);
-				continue;
-			}
-			if (errno == ECONNREFUSED) {
-				st->send_errors++;
-				done++;
-				continue;
-			}
-			return false;
-		}
-		if (n - done == 1)
-			r = 1;
-		for (int i = 0; i < r; i++)
-			st->sent_bytes += lens[done + (unsigned int)i];
-		st->sent += (unsigned int)r;
-		done += (unsigned int)r;
-	}
-	return true;
-}
-
-struct lp_rx {
-	int fd;
-	enum lp_kind kind;
-	uint8_t *buf;		/* stream: reassembly buffer */
-	size_t have;
-	uint8_t *dbufs[LP_BATCH_MAX];	/* dgram: one buffer per message */
-	struct iovec iovs[LP_BATCH_MAX];
-	struct mmsghdr msgs[LP_BATCH_MAX];
-	bool closed;
-};
-
-#define LP_STREAM_BUF (256 * 1024)
-
-static void
-rx_init(struct lp_rx *r, int fd, enum lp_kind kind, unsigned int batch)
-{
-	*r = (struct lp_rx){ .fd = fd, .kind = kind };
-	if (kind == LP_STREAM) {
-		r->buf = malloc(LP_STREAM_BUF + STREAM_FRAME_MAX);
-		if (!r->buf)
-			die_io("malloc");
-		return;
-	}
-	for (unsigned int i = 0; i < batch; i++) {
-		r->dbufs[i] = malloc(LP_FRAME_MAX + 1);
-		if (!r->dbufs[i])
-			die_io("malloc");
-		r->iovs[i] = (struct iovec){ r->dbufs[i], LP_FRAME_MAX + 1 };
-	}
-}
-
-static void
-rx_fini(struct lp_rx *r)
-{
-	free(r->buf);
-	for (unsigned int i = 0; i < LP_BATCH_MAX; i++)
-		free(r->dbufs[i]);
-}
-
-typedef void frame_fn(void *ctx, uint8_t *f, size_t len);
-
-/*
- * Wait up to timeout_ms for frames and hand each to fn.  Returns frames
- * delivered, 0 on timeout, -1 when the peer closed or failed.
- */
-static int
-rx_poll(struct lp_rx *r, unsigned int batch, int timeout_ms, frame_fn *fn,
-	void *ctx)
-{
-	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-	int n = 0, rc;
-
-	rc = poll(&pfd, 1, timeout_ms);
-	if (rc <= 0)
-		return rc == -1 && errno != EINTR ? -1 : 0;
-	if (r->kind == LP_STREAM) {
-		struct stream_frame sf;
-		size_t off = 0;
-		ssize_t got = read(r->fd, r->buf + r->have,
-				   LP_STREAM_BUF + STREAM_FRAME_MAX - r->have);
-
-		if (got == 0 || (got == -1 && errno != EINTR && errno != EAGAIN))
-			return -1;
-		if (got < 0)
-			return 0;
-		r->have += (size_t)got;
-		for (;;) {
-			enum stream_frame_status s =
-				stream_frame_next(r->buf + off, r->have - off, &sf);
-
-			if (s == STREAM_FRAME_MORE)
-				break;
-			if (s != STREAM_FRAME_OK) {
-				fprintf(stderr, "lanyard-perf: bad stream length "
-						"from the switch: %s\n",
-					stream_frame_status_str(s));
-				return -1;
-			}
-			fn(ctx, r->buf + off + STREAM_HDR_LEN, sf.len);
-			off += sf.record_len;
-			n++;
-		}
-		memmove(r->buf, r->buf + off, r->have - off);
-		r->have -= off;
-		return n;
-	}
-	for (unsigned int i = 0; i < batch; i++)
-		r->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &r->iovs[i],
-							    .msg_iovlen = 1 } };
-	rc = recvmmsg(r->fd, r->msgs, batch, MSG_DONTWAIT, NULL);
-	if (rc == -1)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	for (int i = 0; i < rc; i++) {
-		/* A seqpacket socket reads empty messages once the peer left. */
-		if (r->msgs[i].msg_len == 0 && (pfd.revents & POLLHUP))
-			return i > 0 ? i : -1;
-		fn(ctx, r->dbufs[i], MIN(r->msgs[i].msg_len, LP_FRAME_MAX));
-	}
-	return rc;
+	return off;
 }
 
 /* --- modes ---------------------------------------------------------------- */
 
+/* Returns false when the endpoint is gone. */
+static bool
+send_frames(struct lp_ep *ep, uint8_t *const *frames, const size_t *lens,
+	    unsigned int n, struct lp_stats *st)
+{
+	return ep->ops->send(ep, frames, lens, n, &st->sent) == 0;
+}
+
 static void
-hello(int fd, const struct lp_cfg *c)
+hello(struct lp_ep *ep, const struct lp_cfg *c)
 {
 	uint8_t f[60] = { 0 };
 	uint8_t *fp = f;
 	size_t len = sizeof(f);
-	static struct lp_stats not_counted;	/* a hello is not "sent" */
+	struct lp_sent not_counted;	/* a hello is not "sent" */
 
 	memset(f, 0xff, ETH_ALEN);
 	memcpy(f + ETH_ALEN, c->src, ETH_ALEN);
 	put_be(f + 12, LP_ETYPE_HELLO, 2);
 	put_be(f + 14, LP_MAGIC, 4);
 	tag_insert(f, sizeof(f) - VLAN_TAG_LEN, c);
-	if (!send_frames(fd, c->kind, &fp, &len, 1, &not_counted))
+	if (ep->ops->send(ep, &fp, &len, 1, &not_counted) != 0)
 		die_io("send hello");
 }
 
@@ -697,7 +861,7 @@ deadline_left(uint64_t start, double duration)
 }
 
 static void
-run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
+run_tx(struct lp_ep *ep, const struct lp_cfg *c, struct lp_stats *st)
 {
 	uint8_t *frames[LP_BATCH_MAX];
 	size_t lens[LP_BATCH_MAX];
@@ -709,7 +873,7 @@ run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
 			die_io("malloc");
 		lens[i] = c->size + (c->tagged ? VLAN_TAG_LEN : 0);
 	}
-	while (!stop && (!c->count || seq < c->count) &&
+	while (!lp_stop && (!c->count || seq < c->count) &&
 	       deadline_left(start, c->duration) > 0) {
 		unsigned int n = c->batch;
 
@@ -728,7 +892,7 @@ run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
 		}
 		for (unsigned int i = 0; i < n; i++)
 			frame_build(frames[i], c, seq + i);
-		if (!send_frames(fd, c->kind, frames, lens, n, st)) {
+		if (!send_frames(ep, frames, lens, n, st)) {
 			st->closed = true;
 			break;
 		}
@@ -741,7 +905,7 @@ run_tx(int fd, const struct lp_cfg *c, struct lp_stats *st)
 
 struct rx_ctx {
 	struct lp_stats *st;
-	int fd;
+	struct lp_ep *ep;
 	const struct lp_cfg *c;
 };
 
@@ -757,24 +921,27 @@ static void
 echo_frame(void *ctx, uint8_t *f, size_t len)
 {
 	struct rx_ctx *x = ctx;
+	size_t off = frame_account(x->st, f, len);
 
-	if (!frame_account(x->st, f, len))
+	if (!off)
 		return;
+	/* The answer is ours: our MAC as source and as base MAC. */
 	memcpy(f, eth_src(f), ETH_ALEN);
 	memcpy(f + ETH_ALEN, x->c->src, ETH_ALEN);
-	if (!send_frames(x->fd, x->c->kind, &f, &len, 1, x->st))
+	memcpy(f + off + 26, x->c->src, ETH_ALEN);
+	if (!send_frames(x->ep, &f, &len, 1, x->st))
 		x->st->closed = true;
 }
 
 static void
-run_rx(int fd, const struct lp_cfg *c, struct lp_stats *st, frame_fn *fn)
+run_rx(struct lp_ep *ep, const struct lp_cfg *c, struct lp_stats *st,
+       lp_frame_fn *fn)
 {
-	struct lp_rx r;
-	struct rx_ctx x = { st, fd, c };
+	struct rx_ctx x = { st, ep, c };
 	uint64_t start = now_ns(), first = 0, last = 0;
 
-	rx_init(&r, fd, c->kind, c->batch);
-	while (!stop && !st->closed && (!c->count || st->frames < c->count)) {
+	while (!lp_stop && !st->closed &&
+	       (!c->count || st->frames < c->count)) {
 		double left = deadline_left(start, c->duration);
 		int wait_ms, n;
 
@@ -784,7 +951,7 @@ run_rx(int fd, const struct lp_cfg *c, struct lp_stats *st, frame_fn *fn)
 		    (double)(now_ns() - last) / 1e9 >= c->idle)
 			break;
 		wait_ms = left > 0.1 ? 100 : (int)(left * 1000) + 1;
-		n = rx_poll(&r, c->batch, wait_ms, fn, &x);
+		n = ep->ops->recv(ep, c->batch, wait_ms, fn, &x);
 		if (n < 0) {
 			st->closed = true;
 			break;
@@ -796,7 +963,6 @@ run_rx(int fd, const struct lp_cfg *c, struct lp_stats *st, frame_fn *fn)
 		}
 	}
 	st->secs = first ? (double)(last - first) / 1e9 : 0;
-	rx_fini(&r);
 }
 
 static int
@@ -817,19 +983,17 @@ static void
 ping_frame(void *ctx, uint8_t *f, size_t len)
 {
 	struct ping_ctx *p = ctx;
+	size_t off = frame_account(p->st, f, len);
 
-	if (!frame_account(p->st, f, len))
-		return;
-	if (eth_type(f) == LP_ETYPE && get_be(f + 22, 8) == p->want_seq) {
-		p->st->rtts[p->st->n_rtts++] = now_ns() - get_be(f + 30, 8);
+	if (off && get_be(f + off + 8, 8) == p->want_seq) {
+		p->st->rtts[p->st->n_rtts++] = now_ns() - get_be(f + off + 16, 8);
 		p->got = true;
 	}
 }
 
 static void
-run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
+run_ping(struct lp_ep *ep, const struct lp_cfg *c, struct lp_stats *st)
 {
-	struct lp_rx r;
 	uint8_t *f = malloc(c->size + VLAN_TAG_LEN);
 	size_t len = c->size + (c->tagged ? VLAN_TAG_LEN : 0);
 	uint64_t start = now_ns(), max = c->count ? c->count : LP_RTT_MAX;
@@ -838,22 +1002,21 @@ run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
 	st->rtts = calloc(max, sizeof(*st->rtts));
 	if (!f || !st->rtts)
 		die_io("malloc");
-	rx_init(&r, fd, c->kind, 1);
-	for (uint64_t seq = 0; !stop && seq < max &&
+	for (uint64_t seq = 0; !lp_stop && seq < max &&
 			       deadline_left(start, c->duration) > 0; seq++) {
 		uint64_t sent_at;
 
 		frame_build(f, c, seq);
 		p.want_seq = seq;
 		p.got = false;
-		if (!send_frames(fd, c->kind, &f, &len, 1, st)) {
+		if (!send_frames(ep, &f, &len, 1, st)) {
 			st->closed = true;
 			break;
 		}
 		sent_at = now_ns();
 		/* An answer later than one second counts as lost. */
-		while (!p.got && !stop && now_ns() - sent_at < 1000000000u)
-			if (rx_poll(&r, 1, 100, ping_frame, &p) < 0) {
+		while (!p.got && !lp_stop && now_ns() - sent_at < 1000000000u)
+			if (ep->ops->recv(ep, 1, 100, ping_frame, &p) < 0) {
 				st->closed = true;
 				break;
 			}
@@ -863,7 +1026,6 @@ run_ping(int fd, const struct lp_cfg *c, struct lp_stats *st)
 			st->lost++;
 	}
 	st->secs = (double)(now_ns() - start) / 1e9;
-	rx_fini(&r);
 	free(f);
 	qsort(st->rtts, st->n_rtts, sizeof(*st->rtts), cmp_u64);
 }
@@ -889,23 +1051,48 @@ hex_decode(const char *hex, uint8_t *out, size_t cap)
 }
 
 static void
-run_raw(int fd, const struct lp_cfg *c, struct lp_stats *st)
+discard_frame(void *ctx, uint8_t *f, size_t len)
+{
+	(void)ctx;
+	(void)f;
+	(void)len;
+}
+
+/*
+ * Socket endpoints get the bytes as one write, unframed, and a stream
+ * peer's close is watched for; the others send them as one frame.
+ */
+static void
+run_raw(struct lp_ep *ep, const struct lp_cfg *c, struct lp_stats *st)
 {
 	static uint8_t bytes[LP_FRAME_MAX + 1];
 	size_t n = hex_decode(c->hex, bytes, sizeof(bytes));
 	uint64_t start = now_ns();
-	ssize_t w = sendto(fd, bytes, n, MSG_NOSIGNAL, dgram_to, dgram_to_len);
+	bool sock = ep->ops == &lp_stream_ops || ep->ops == &lp_dgram_ops;
+	uint8_t *fp = bytes;
+	ssize_t w;
 
+	if (!sock) {
+		if (ep->ops->send(ep, &fp, &n, 1, &st->sent) != 0)
+			die_io("send");
+		st->sent.frames = 0;
+		while (!lp_stop && (double)(now_ns() - start) / 1e9 < c->linger)
+			ep->ops->recv(ep, 1, 50, discard_frame, NULL);
+		return;
+	}
+	w = sendto(ep->fd, bytes, n, MSG_NOSIGNAL,
+		   ((struct lp_sock *)ep->priv)->to,
+		   ((struct lp_sock *)ep->priv)->to_len);
 	if (w == -1)
 		die_io("send");
-	st->sent_bytes = (uint64_t)w;
-	while (!stop && (double)(now_ns() - start) / 1e9 < c->linger) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	st->sent.bytes = (uint64_t)w;
+	while (!lp_stop && (double)(now_ns() - start) / 1e9 < c->linger) {
+		struct pollfd pfd = { .fd = ep->fd, .events = POLLIN };
 		uint8_t tmp[4096];
 
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
-		w = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		w = recv(ep->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
 		if (w == 0 || (w == -1 && errno != EAGAIN && errno != EINTR)) {
 			st->closed = c->kind == LP_STREAM;
 			break;
@@ -923,6 +1110,8 @@ run_pair(struct lp_cfg *c, struct lp_stats *st)
 	pid_t child;
 	struct lp_stats rx = { 0 };
 	struct lp_cfg rc = *c;
+	struct lp_ep ep;
+	char err[ERR_LEN];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		die_io("socketpair");
@@ -931,20 +1120,22 @@ run_pair(struct lp_cfg *c, struct lp_stats *st)
 		die_io("fork");
 	if (child == 0) {
 		close(sv[0]);
-		rc.kind = LP_DGRAM;
+		if (sock_attach(&ep, &lp_dgram_ops, sv[1], c->batch, err))
+			die_io("%s", err);
 		rc.idle = 1;
 		rc.duration = 0;
 		rc.mode = LP_RX;
-		run_rx(sv[1], &rc, &rx, rx_frame);
+		run_rx(&ep, &rc, &rx, rx_frame);
 		rx.closed = false;
 		report(&rc, &rx);
 		fflush(stdout);
 		_exit(0);
 	}
 	close(sv[1]);
-	c->kind = LP_DGRAM;
-	run_tx(sv[0], c, st);
-	close(sv[0]);
+	if (sock_attach(&ep, &lp_dgram_ops, sv[0], c->batch, err))
+		die_io("%s", err);
+	run_tx(&ep, c, st);
+	sock_close(&ep);
 	waitpid(child, NULL, 0);
 }
 
@@ -963,7 +1154,8 @@ report(const struct lp_cfg *c, const struct lp_stats *st)
 			lost += st->flows[i].max_seq + 1 > st->flows[i].frames
 					? st->flows[i].max_seq + 1 - st->flows[i].frames
 					: 0;
-	pps = st->secs > 0 ? (double)(c->mode == LP_TX ? st->sent : st->frames) /
+	pps = st->secs > 0 ? (double)(c->mode == LP_TX ? st->sent.frames
+						       : st->frames) /
 				     st->secs
 			   : 0;
 	if (!c->json) {
@@ -972,7 +1164,7 @@ report(const struct lp_cfg *c, const struct lp_stats *st)
 		       " corrupted=%" PRIu64 " lost=%" PRIu64
 		       " reordered=%" PRIu64 " tagged=%" PRIu64
 		       " seconds=%.3f pps=%.0f closed=%s\n",
-		       names[c->mode], st->sent, st->frames, st->bytes,
+		       names[c->mode], st->sent.frames, st->frames, st->bytes,
 		       st->hellos, st->other, st->corrupted, lost,
 		       st->reordered, st->tagged, st->secs, pps,
 		       st->closed ? "yes" : "no");
@@ -983,17 +1175,24 @@ report(const struct lp_cfg *c, const struct lp_stats *st)
 			       st->rtts[st->n_rtts * 999 / 1000] / 1e3);
 		return;
 	}
+	/*
+	 * "sources" is keyed by the senders' base MAC and flow id, so it
+	 * stays at LP_FLOWS_MAX entries however many MACs --macs cycles
+	 * through; "untracked" counts intact frames of senders past that.
+	 * "rx_drops": frames the endpoint's kernel queue dropped (packet).
+	 */
 	printf("{\"mode\":\"%s\",\"sent\":%" PRIu64 ",\"sent_bytes\":%" PRIu64
 	       ",\"received\":%" PRIu64 ",\"bytes\":%" PRIu64
 	       ",\"hellos\":%" PRIu64 ",\"other\":%" PRIu64
 	       ",\"corrupted\":%" PRIu64 ",\"lost\":%" PRIu64
 	       ",\"reordered\":%" PRIu64 ",\"tagged\":%" PRIu64
-	       ",\"send_errors\":%" PRIu64 ",\"seconds\":%.6f,\"pps\":%.1f"
+	       ",\"send_errors\":%" PRIu64 ",\"untracked\":%" PRIu64
+	       ",\"rx_drops\":%" PRIu64 ",\"seconds\":%.6f,\"pps\":%.1f"
 	       ",\"closed\":%s,\"sources\":{",
-	       names[c->mode], st->sent, st->sent_bytes, st->frames, st->bytes,
-	       st->hellos, st->other, st->corrupted, lost, st->reordered,
-	       st->tagged, st->send_errors, st->secs, pps,
-	       st->closed ? "true" : "false");
+	       names[c->mode], st->sent.frames, st->sent.bytes, st->frames,
+	       st->bytes, st->hellos, st->other, st->corrupted, lost,
+	       st->reordered, st->tagged, st->sent.errors, st->flows_over,
+	       st->rx_drops, st->secs, pps, st->closed ? "true" : "false");
 	for (unsigned int i = 0; i < st->n_flows; i++) {
 		uint8_t mac[ETH_ALEN];
 		char s[ETH_MAC_STRLEN];
@@ -1060,17 +1259,17 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		{ "ready", 1, NULL, 'R' },    { "hex", 1, NULL, 'x' },
 		{ "linger", 1, NULL, 'w' },   { "json", 0, NULL, 'j' },
 		{ "help", 0, NULL, 'h' },     { "vlan", 1, NULL, 'q' },
-		{ 0 },
+		{ "macs", 1, NULL, 'm' },     { 0 },
 	};
 	static const char *const modes[] = { "", "tx", "rx", "echo", "ping",
 					     "raw" };
 	int o;
 
 	*c = (struct lp_cfg){ .size = 60, .batch = 1, .duration = 10,
-			      .linger = 1 };
+			      .linger = 1, .macs = 1 };
 	eth_mac_parse("02:00:00:00:00:01", c->src);
 	memset(c->dst, 0xff, ETH_ALEN);
-	while ((o = getopt_long(argc, argv, "s:d:l:n:t:i:b:r:f:q:aR:x:w:jh",
+	while ((o = getopt_long(argc, argv, "s:d:m:l:n:t:i:b:r:f:q:aR:x:w:jh",
 				longs, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -1082,6 +1281,9 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		case 'd':
 			if (eth_mac_parse(optarg, c->dst) != 0)
 				die_usage("--dst: '%s' is not a MAC", optarg);
+			break;
+		case 'm':
+			c->macs = (uint32_t)num("--macs", optarg, 1, LP_MACS_MAX);
 			break;
 		case 'l':
 			c->size = (unsigned int)num("--size", optarg, LP_HDR_LEN,
@@ -1158,6 +1360,19 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		die_usage("the pair endpoint is for tx only");
 	if (c->kind == LP_STREAM && c->size > STREAM_FRAME_MAX)
 		die_usage("--size above the stream limit %d", STREAM_FRAME_MAX);
+	if (c->macs > 1 && c->mode != LP_TX && c->mode != LP_PING)
+		die_usage("--macs is for tx and ping");
+	if ((eth_mac_to_u64(c->src) & LP_MAC_LOW_MASK) + c->macs - 1 >
+	    LP_MAC_LOW_MASK)
+		die_usage("--macs: --src + %" PRIu32 " would change the first "
+			  "octet", c->macs - 1);
+	if (eth_mac_to_u64(c->dst) - eth_mac_to_u64(c->src) < c->macs)
+		die_usage("--macs: --dst is one of the source MACs; a learning "
+			  "switch would send its frames back");
+	/* The packet and vde buffers are sized from --size at open. */
+	if (c->mode == LP_RAW && (c->kind == LP_PACKET || c->kind == LP_VDE))
+		c->size = (unsigned int)MAX(c->size,
+					    MIN(strlen(c->hex) / 2, LP_FRAME_MAX));
 }
 
 int
@@ -1166,7 +1381,8 @@ main(int argc, char **argv)
 	struct lp_cfg c;
 	static struct lp_stats st;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int fd = -1;
+	struct lp_ep ep;
+	char err[ERR_LEN];
 
 	parse_args(argc, argv, &c);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1179,13 +1395,16 @@ main(int argc, char **argv)
 		report(&c, &st);
 		return 0;
 	}
-	fd = endpoint_open(&c);
+	if (c.ops->open(&ep, &c, err) != 0) {
+		fprintf(stderr, "lanyard-perf: %s\n", err);
+		return 1;
+	}
 	if (c.announce)
-		hello(fd, &c);
+		hello(&ep, &c);
 	mark_ready(&c);
 	switch (c.mode) {
 	case LP_TX:
-		run_tx(fd, &c, &st);
+		run_tx(&ep, &c, &st);
 		if (c.linger_set && c.linger > 0 && !st.closed) {
 			struct lp_cfg lc = c;
 			double sent_secs = st.secs;
@@ -1193,26 +1412,27 @@ main(int argc, char **argv)
 			lc.duration = c.linger;
 			lc.count = 0;
 			lc.idle = 0;
-			run_rx(fd, &lc, &st, rx_frame);
+			run_rx(&ep, &lc, &st, rx_frame);
 			st.secs = sent_secs;
 		}
 		break;
 	case LP_RX:
-		run_rx(fd, &c, &st, rx_frame);
+		run_rx(&ep, &c, &st, rx_frame);
 		break;
 	case LP_ECHO:
-		run_rx(fd, &c, &st, echo_frame);
+		run_rx(&ep, &c, &st, echo_frame);
 		break;
 	case LP_PING:
-		run_ping(fd, &c, &st);
+		run_ping(&ep, &c, &st);
 		break;
 	case LP_RAW:
-		run_raw(fd, &c, &st);
+		run_raw(&ep, &c, &st);
 		break;
 	}
+	if (ep.ops->rx_drops)
+		st.rx_drops = ep.ops->rx_drops(&ep);
 	report(&c, &st);
-	close(fd);
-	endpoint_cleanup(&c);
+	ep.ops->close(&ep);
 	free(st.rtts);
 	return st.closed && c.mode != LP_RAW && c.mode != LP_RX ? 1 : 0;
 }
