@@ -25,8 +25,10 @@ lossless() {
 	lanyard_start --pause-max 5000 --port "$kind,id=p,path=$dir/$kind.sock"
 	ep=$kind:unix:$dir/$kind.sock
 	rx_peer B "$ep" $B --count $N --duration 120 --batch 32
+	# --linger keeps A connected while B drains: a sender that hangs up
+	# while paused has its last frames read at once (docs/architecture.md).
 	peer A tx "$ep" --src $A --dst $B --count $N --batch 32 --size 64 \
-		--duration 120
+		--duration 120 --linger 5
 	peer_wait A
 	peer_wait B
 	[ "$(report B .received)" -eq $N ] ||

@@ -31,6 +31,7 @@ switch_cleanup() {
 	local p
 	for p in "${peer_pids[@]}"; do
 		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true	# a test may have stopped it
 	done
 	for p in "${peer_pids[@]}"; do
 		wait "$p" 2>/dev/null || true
