@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "bridge/fdb.h"
 #include "core/util.h"
@@ -79,4 +81,27 @@ struct port *
 fx_mac_port(struct sw *sw, const uint8_t mac[ETH_ALEN])
 {
 	return fdb_lookup(&sw->br.fdb, fdb_key(eth_mac_to_u64(mac), 0));
+}
+
+/**
+ * fx_sw_in_tmpdir() - a fresh temporary directory for a test's sockets,
+ * then fx_sw_init()
+ * @sw:   the switch
+ * @dir:  receives the directory's path
+ * @len:  size of @dir
+ * @name: short name of the test, part of the path
+ *
+ * Return: 0, or -1 with nothing left behind.
+ */
+int
+fx_sw_in_tmpdir(struct sw *sw, char *dir, size_t len, const char *name)
+{
+	snprintf(dir, len, "/tmp/lanyard-test-%s-XXXXXX", name);
+	if (!mkdtemp(dir))
+		return -1;
+	if (fx_sw_init(sw)) {
+		rmdir(dir);
+		return -1;
+	}
+	return 0;
 }

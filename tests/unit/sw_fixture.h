@@ -16,7 +16,10 @@
 
 /* The figures: pool 512, frames up to the default, 1024 MAC entries,
  * ageing 300 s, backlog 256, 4096 MACs a port. */
+#include <stddef.h>
+
 int fx_sw_init(struct sw *sw);
+int fx_sw_in_tmpdir(struct sw *sw, char *dir, size_t len, const char *name);
 __attribute__((format(printf, 2, 3))) struct port *
 fx_port(struct sw *sw, const char *fmt, ...);
 void fx_pump(struct sw *sw, unsigned int iterations);

@@ -52,13 +52,10 @@ fx_setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lanyard-test-dgram-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (fx_sw_in_tmpdir(&f->sw, f->dir, sizeof(f->dir), "dgram")) {
 		free(f);
 		return -1;
 	}
-	if (fx_sw_init(&f->sw))
-		return -1;
 	for (unsigned int i = 0; i < MAX_CLIENTS; i++)
 		f->fds[i] = -1;
 	*state = f;

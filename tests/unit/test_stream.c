@@ -51,13 +51,10 @@ fx_setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lanyard-test-stream-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (fx_sw_in_tmpdir(&f->sw, f->dir, sizeof(f->dir), "stream")) {
 		free(f);
 		return -1;
 	}
-	if (fx_sw_init(&f->sw))
-		return -1;
 	for (unsigned int i = 0; i < MAX_FDS; i++)
 		f->fds[i] = -1;
 	*state = f;
