@@ -44,6 +44,22 @@ fuzz_strdup(const uint8_t *data, size_t size)
 	return s;
 }
 
+/*
+ * fuzz_dup() - an exact-size malloc'ed copy of the input (at least one
+ * byte allocated), so ASan catches any read past 'size'.
+ */
+static inline uint8_t *
+fuzz_dup(const uint8_t *data, size_t size)
+{
+	uint8_t *p = malloc(size ? size : 1);
+
+	if (!p)
+		abort();
+	if (size)
+		memcpy(p, data, size);
+	return p;
+}
+
 /* An 'err' buffer written by the callee must hold one terminated line. */
 #define FUZZ_CHECK_ERR(err) FUZZ_CHECK(memchr((err), '\0', ERR_LEN) != NULL)
 

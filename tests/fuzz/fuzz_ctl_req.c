@@ -74,17 +74,14 @@ check_request(const struct ctl_req *req)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* An exact-size copy: ASan then catches a read past 'size'. */
-	char *line = malloc(size ? size : 1);
+	char *line = (char *)fuzz_dup(data, size);
 	struct ctl_req *req = malloc(sizeof(*req));
 	const char *code = NULL;
 	char err[ERR_LEN] = "";
 	int ret;
 
-	if (!line || !req)
+	if (!req)
 		abort();
-	if (size)
-		memcpy(line, data, size);
 	ret = ctl_req_parse(line, size, req, &code, err);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL);
 	if (ret == 0) {

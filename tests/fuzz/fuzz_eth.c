@@ -57,13 +57,8 @@ check_text(const uint8_t *data, size_t size)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* An exact-size copy, so reading past the frame is caught. */
-	uint8_t *frame = malloc(size ? size : 1);
+	uint8_t *frame = fuzz_dup(data, size);
 
-	if (!frame)
-		abort();
-	if (size)
-		memcpy(frame, data, size);
 	check_frame(frame, size);
 	free(frame);
 	check_text(data, size);

@@ -99,12 +99,8 @@ out:
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *frame = malloc(size ? size : 1);
+	uint8_t *frame = fuzz_dup(data, size);
 
-	if (!frame)
-		abort();
-	if (size)
-		memcpy(frame, data, size);
 	/* Frames longer than 4 GiB do not exist; keep the cast honest. */
 	if (size <= UINT32_MAX)
 		check_frame(frame, (uint32_t)size);
