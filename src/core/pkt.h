@@ -38,6 +38,22 @@
 struct port;
 struct pkt_pool;
 
+/*
+ * What the sender of a frame left for the receiver to do, as a
+ * virtio_net_hdr describes it (protocols.md §3): a partial checksum to
+ * finish, a super-frame to cut into segments.  Offsets count from
+ * pkt->data.  All zero for a plain, complete frame: ports that carry no
+ * vnet header see nothing else (port_xmit() finishes or segments first).
+ */
+struct pkt_off {
+	uint8_t flags;		/* VNET_HDR_F_NEEDS_CSUM, _DATA_VALID */
+	uint8_t gso_type;	/* VNET_GSO_*, with VNET_GSO_ECN */
+	uint16_t hdr_len;	/* L2+L3+L4 header bytes (a hint) */
+	uint16_t gso_size;	/* payload bytes per segment */
+	uint16_t csum_start;	/* where checksumming starts */
+	uint16_t csum_offset;	/* where the sum goes, from csum_start */
+};
+
 struct pkt {
 	uint8_t *data;		/* first byte of the frame */
 	uint32_t len;		/* frame bytes */
@@ -49,6 +65,7 @@ struct pkt {
 	struct pkt *tagged;	/* this frame with its VLAN tag, for trunks;
 				 * valid during one bridge_input() */
 	struct port *in;	/* ingress port */
+	struct pkt_off off;	/* offload state, zero for a plain frame */
 	struct pkt_pool *pool;
 	uint8_t *head;		/* start of the buffer (headroom) */
 };
@@ -112,6 +129,33 @@ pkt_reset(struct pkt *p)
 	p->dei = false;
 	p->tagged = NULL;
 	p->in = NULL;
+	p->off = (struct pkt_off){ 0 };
+}
+
+/**
+ * pkt_off_shift() - keep @o's offsets right after @delta bytes were
+ * inserted (positive) or removed (negative) before the L3 header, as a
+ * VLAN tag is
+ * @o:     the offload state
+ * @delta: bytes added before the offsets' targets
+ */
+static inline void
+pkt_off_shift(struct pkt_off *o, int delta)
+{
+	if (o->csum_start)
+		o->csum_start = (uint16_t)(o->csum_start + delta);
+	if (o->hdr_len)
+		o->hdr_len = (uint16_t)(o->hdr_len + delta);
+}
+
+/**
+ * pkt_has_off() - whether @p still needs work a plain port cannot do
+ * @p: the packet
+ */
+static inline bool
+pkt_has_off(const struct pkt *p)
+{
+	return p->off.gso_type != 0 || (p->off.flags & 1);
 }
 
 /**
