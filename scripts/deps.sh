@@ -10,10 +10,12 @@ DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev)
 # Testing: unit tests (cmocka), a second compiler with sanitizer and
 # libFuzzer runtimes, real QEMU guests (qemu-system-x86 boots Debian's own
 # kernel and busybox, which the tests fetch with apt-get download), network
-# namespaces (iproute2, util-linux), JSON on the command line (jq).
+# namespaces (iproute2, util-linux), JSON on the command line (jq), TCP
+# through tap and packet ports (iperf3, ping from iputils-ping, socat for a
+# checksummed bulk transfer to a guest).
 DEPS_TEST=("${DEPS_BUILD[@]}" libcmocka-dev clang libclang-rt-14-dev
 	qemu-system-x86 iproute2 util-linux procps jq cpio xz-utils zstd
-	kmod)
+	kmod iperf3 iputils-ping socat)
 
 deps_missing() {
 	local p

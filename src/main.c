@@ -93,8 +93,12 @@ print_hints(struct sw *sw, const char *ctl_path)
 
 		if (p->ops->qemu_hint)
 			p->ops->qemu_hint(p, hint, sizeof(hint));
-		printf("port %s (%s %s): attach a guest with\n    %s\n", p->id,
-		       p->ops->kind, p->peer, hint);
+		if (hint[0])
+			printf("port %s (%s %s): attach a guest with\n    %s\n",
+			       p->id, p->ops->kind, p->peer, hint);
+		else
+			printf("port %s (%s %s)\n", p->id, p->ops->kind,
+			       p->peer);
 	}
 	fflush(stdout);
 }

@@ -167,6 +167,21 @@ print_counters(json_t *c, const char *indent)
 		printf("\n");
 }
 
+/* A port's kind-specific "info" members, as " key=value" pairs. */
+static void
+print_info(json_t *info)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(info, key, v) {
+		if (json_is_integer(v))
+			printf(" %s=%lld", key, (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			printf(" %s=%s", key, json_string_value(v));
+	}
+}
+
 static void
 print_show(json_t *r)
 {
@@ -184,6 +199,7 @@ print_show(json_t *r)
 		       json_string_value(json_object_get(p, "state")),
 		       json_string_value(json_object_get(p, "peer")),
 		       json_string_value(json_object_get(p, "vlan")));
+		print_info(json_object_get(p, "info"));
 		if (json_is_true(json_object_get(p, "rx_paused")))
 			printf(" (reading paused)");
 		if (json_is_true(json_object_get(p, "stuck")))

@@ -181,6 +181,8 @@ tagged_copy(struct bridge *br, struct pkt *pkt, uint16_t tpid, bool *cached)
 	       pkt->len - 2 * ETH_ALEN);
 	t->len = pkt->len + VLAN_TAG_LEN;
 	t->vlan = pkt->vlan;
+	t->off = pkt->off;
+	pkt_off_shift(&t->off, VLAN_TAG_LEN);
 	if (*cached) {
 		pkt->tagged = t;
 		pkt->tagged_tpid = tpid;
@@ -273,6 +275,7 @@ vlan_in(const struct port *in, struct pkt *pkt)
 		memmove(pkt->data + VLAN_TAG_LEN, pkt->data, 2 * ETH_ALEN);
 		pkt->data += VLAN_TAG_LEN;
 		pkt->len -= VLAN_TAG_LEN;
+		pkt_off_shift(&pkt->off, -VLAN_TAG_LEN);
 	}
 	return true;
 }

@@ -39,13 +39,16 @@ port_json(const struct port *p)
 {
 	char hint[512] = "", vlan[400];
 	const char *spec = p->spec;
+	json_t *info = json_object();
 
 	if (!spec && p->parent)
 		spec = p->parent->spec;
 	if (p->ops->qemu_hint)
 		p->ops->qemu_hint(p, hint, sizeof(hint));
+	if (p->ops->info)
+		p->ops->info(p, info);
 	port_vlan_describe(&p->vlan, vlan, sizeof(vlan));
-	return json_pack("{ss ss so ss ss ss si si so ss ss sb sb}", "id",
+	return json_pack("{ss ss so ss ss ss si si so ss ss sb sb so}", "id",
 			 p->id,
 			 "kind", p->ops->kind, "parent",
 			 p->parent ? json_string(p->parent->id) : json_null(),
@@ -54,7 +57,7 @@ port_json(const struct port *p)
 			 (int)p->n_macs, "max_macs", (int)p->max_macs,
 			 "counters", counters_json(&p->c, p->bl_len), "qemu",
 			 hint, "vlan", vlan, "rx_paused", p->rx_paused,
-			 "stuck", p->bp_stuck);
+			 "stuck", p->bp_stuck, "info", info);
 }
 
 static json_t *

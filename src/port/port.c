@@ -6,23 +6,30 @@
 #include "port/port.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "core/log.h"
 #include "proto/cmdline.h"
+#include "proto/gso.h"
 #include "proto/vlan.h"
+#include "proto/vnet.h"
 
 extern const struct port_ops stream_ops;
 extern const struct port_ops dgram_ops;
 extern const struct port_ops mcast_ops;
+extern const struct port_ops tap_ops;
+extern const struct port_ops packet_ops;
 
 /* Every port kind, looked up by name from the spec's first word. */
 const struct port_ops *const port_kinds[] = {
 	&stream_ops,
 	&dgram_ops,
 	&mcast_ops,
+	&tap_ops,
+	&packet_ops,
 	NULL,
 };
 
@@ -34,9 +41,13 @@ static const char *const drop_names[PORT_DROP_MAX] = {
 	[PORT_DROP_SAME_PORT] = "same-port",
 	[PORT_DROP_NO_PORT] = "no-port",
 	[PORT_DROP_VLAN] = "vlan",
+	[PORT_DROP_BAD_VNET] = "bad-vnet-hdr",
 	[PORT_DROP_BACKLOG_FULL] = "backlog-full",
 	[PORT_DROP_PEER_GONE] = "peer-gone",
 	[PORT_DROP_TAG_NO_BUFFER] = "tag-no-buffer",
+	[PORT_DROP_BAD_OFFLOAD] = "bad-offload",
+	[PORT_DROP_SEG_NO_BUFFER] = "seg-no-buffer",
+	[PORT_DROP_LINK_DOWN] = "link-down",
 };
 
 static const char *const error_names[PORT_ERR_MAX] = {
@@ -311,11 +322,19 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 	if (ret)
 		return ret;
 	ops = find_kind(o.kind);
-	if (!ops)
+	if (!ops) {
+		char known[128] = "";
+		size_t used = 0;
+
+		for (size_t i = 0; port_kinds[i] && used < sizeof(known); i++)
+			used += (size_t)snprintf(known + used,
+						 sizeof(known) - used, "%s%s",
+						 i ? ", " : "",
+						 port_kinds[i]->kind);
 		return ERR_SET(err, -EINVAL,
-			       "unknown port kind '%s' (known: stream, dgram, "
-			       "mcast)",
-			       o.kind);
+			       "unknown port kind '%s' (known: %s)", o.kind,
+			       known);
+	}
 	ret = common_keys(sw, &o, &id, &backlog, &max_macs, err);
 	if (ret)
 		return ret;
@@ -688,14 +707,17 @@ port_rx(struct port *p)
 	}
 }
 
+/* Counts what tx_burst() took; NULL slots were dropped by the kind. */
 static void
 account_tx(struct port *p, struct pkt **pkts, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
+		if (unlikely(!pkts[i]))
+			continue;
+		p->c.tx++;
 		p->c.tx_bytes += pkts[i]->len;
 		pkt_put(pkts[i]);
 	}
-	p->c.tx += n;
 }
 
 static void
@@ -708,16 +730,13 @@ want_write(struct port *p, bool on)
 		loop_mod(port_loop(p), &p->lfd, ev);
 }
 
-/**
- * port_xmit() - send a batch to @p: now if it can take it, else into its
- * backlog, else dropped (backlog-full)
- * @p: the destination
- * @b: the frames; the batch's references are consumed and it is emptied
- *
- * Data path.
+/*
+ * Sends @b to @p as it is: now if it can take it, else into its backlog,
+ * else dropped (backlog-full).  The batch's references are consumed and
+ * it is emptied.
  */
-void
-port_xmit(struct port *p, struct pkt_batch *b)
+static void
+xmit_plain(struct port *p, struct pkt_batch *b)
 {
 	unsigned int n = b->n, sent = 0;
 
@@ -750,6 +769,114 @@ port_xmit(struct port *p, struct pkt_batch *b)
 	want_write(p, true);
 	if (p->bl_len > p->bl_cap / 2)
 		bp_pause(p);
+}
+
+/* Appends @pkt to @out, sending @out first when it is full. */
+static void
+soft_append(struct port *p, struct pkt_batch *out, struct pkt *pkt)
+{
+	if (out->n == PKT_BURST)
+		xmit_plain(p, out);
+	out->pkts[out->n++] = pkt;
+}
+
+/*
+ * Cuts super-frame @pkt into segments from the pool, appended to @out;
+ * consumes @pkt's reference.  Segments are complete frames with no
+ * offload state; @pkt's VLAN and ingress port stay with them.
+ */
+static void
+soft_segment(struct port *p, struct pkt_batch *out, struct pkt *pkt)
+{
+	struct gso_iter it;
+	const char *why;
+	int n = gso_start(&it, pkt->data, pkt->len, &pkt->off, &why);
+
+	if (n < 0) {
+		p->c.tx_offered++;
+		p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+		pkt_put(pkt);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pkt *seg;
+		uint32_t len;
+
+		if (!pkt_alloc_burst(&p->sw->pool, &seg, 1)) {
+			p->c.tx_offered += (uint64_t)(n - i);
+			p->c.drops[PORT_DROP_SEG_NO_BUFFER] += (uint64_t)(n - i);
+			break;
+		}
+		len = gso_next(&it, seg->data, p->sw->frame_max);
+		if (!len) {	/* gso_start() promised more: a bug */
+			pkt_put(seg);
+			p->c.tx_offered += (uint64_t)(n - i);
+			p->c.drops[PORT_DROP_BAD_OFFLOAD] += (uint64_t)(n - i);
+			break;
+		}
+		seg->len = len;
+		seg->vlan = pkt->vlan;
+		seg->in = pkt->in;
+		soft_append(p, out, seg);
+	}
+	pkt_put(pkt);
+}
+
+/*
+ * The slow way for a batch holding frames @p cannot take as they are:
+ * partial checksums are finished in place (the result is right for every
+ * port sharing the frame, so it is shared too) and super-frames are cut.
+ */
+static void
+xmit_soft(struct port *p, struct pkt_batch *b)
+{
+	struct pkt_batch out;
+	unsigned int n = b->n;
+	const char *why;
+
+	out.n = 0;
+	b->n = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		struct pkt *pkt = b->pkts[i];
+
+		if (!pkt_has_off(pkt) ||
+		    vnet_off_accepts(p->offloads, &pkt->off, pkt->data,
+				     pkt->len)) {
+			soft_append(p, &out, pkt);
+		} else if (pkt->off.gso_type) {
+			soft_segment(p, &out, pkt);
+		} else if (csum_finish(pkt->data, pkt->len, &pkt->off,
+				       &why) == 0) {
+			soft_append(p, &out, pkt);
+		} else {
+			p->c.tx_offered++;
+			p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+			pkt_put(pkt);
+		}
+	}
+	if (out.n)
+		xmit_plain(p, &out);
+}
+
+/**
+ * port_xmit() - send a batch to @p: now if it can take it, else into its
+ * backlog, else dropped (backlog-full)
+ * @p: the destination
+ * @b: the frames; the batch's references are consumed and it is emptied
+ *
+ * Frames with offload work @p does not take (see port.h) are finished or
+ * segmented first.  Data path.
+ */
+void
+port_xmit(struct port *p, struct pkt_batch *b)
+{
+	for (unsigned int i = 0; i < b->n; i++)
+		if (unlikely(pkt_has_off(b->pkts[i])) &&
+		    p->offloads != VNET_OFF_ALL) {
+			xmit_soft(p, b);
+			return;
+		}
+	xmit_plain(p, b);
 }
 
 /**

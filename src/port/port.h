@@ -52,11 +52,19 @@
  *
  * Counters and conservation (asserted by the tests, for every port):
  *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
- *                                 same-port, no-port, vlan)
+ *                                 same-port, no-port, vlan, bad-vnet-hdr)
  *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone,
- *                                             tag-no-buffer)
+ *                                             tag-no-buffer, bad-offload,
+ *                                             seg-no-buffer, link-down)
  * A flooded frame is one rx on its ingress port and one tx_offered on each
- * port it is flooded to.  Counters of destroyed ports are kept in the
+ * port it is flooded to.  A GSO super-frame cut into N segments for a port
+ * that cannot take it whole counts N tx_offered there.
+ *
+ * Offloads: a frame may carry a partial checksum or be a GSO super-frame
+ * (pkt->off, from a tap or packet port's virtio_net_hdr).  A port states in
+ * p->offloads (VNET_OFF_*) what it takes as it is; port_xmit() finishes
+ * the checksum or segments in software (proto/gso.c) whatever it does not,
+ * so plain ports only ever see complete frames.  Counters of destroyed ports are kept in the
  * switch's totals, so the equations also hold switch-wide.
  */
 #ifndef LANYARD_PORT_PORT_H
@@ -65,6 +73,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "bridge/bridge.h"
 #include "core/loop.h"
@@ -87,10 +97,14 @@ enum port_drop {
 	PORT_DROP_SAME_PORT,	/* destination lives on the ingress port */
 	PORT_DROP_NO_PORT,	/* flood with no other port to go to */
 	PORT_DROP_VLAN,		/* not allowed by the port's VLAN setting */
+	PORT_DROP_BAD_VNET,	/* virtio_net_hdr contradicts its frame */
 	/* egress */
 	PORT_DROP_BACKLOG_FULL,	/* peer slow and backlog full */
 	PORT_DROP_PEER_GONE,	/* peer left with frames still queued */
 	PORT_DROP_TAG_NO_BUFFER, /* no buffer to add this port's VLAN tag */
+	PORT_DROP_BAD_OFFLOAD,	/* cannot be checksummed or segmented */
+	PORT_DROP_SEG_NO_BUFFER, /* no buffer for a software segment */
+	PORT_DROP_LINK_DOWN,	/* the kind's interface is down (a tap) */
 	PORT_DROP_MAX
 };
 #define PORT_DROP_FIRST_EGRESS PORT_DROP_BACKLOG_FULL
@@ -170,7 +184,10 @@ struct port_ops {
 	 * Sends what the peer takes now from the front of 'pkts' and returns
 	 * that count; the caller keeps references and the rest.  A frame
 	 * partly written is not counted and must come first next time (the
-	 * kind remembers how much of it went).  -errno: the peer is gone.
+	 * kind remembers how much of it went).  A frame the kind took but
+	 * could not deliver (a tap whose link is down) is counted in the
+	 * returned number: the kind puts it, counts its drop cause and sets
+	 * its slot in 'pkts' to NULL.  -errno: the peer is gone.
 	 * Never NULL for forwarding ports.
 	 */
 	int (*tx_burst)(struct port *p, struct pkt **pkts, unsigned int n);
@@ -191,6 +208,13 @@ struct port_ops {
 	 * this port ("-netdev stream,id=n0,..."), or "" if none.  May be NULL.
 	 */
 	void (*qemu_hint)(const struct port *p, char *buf, size_t len);
+	/*
+	 * Control path, for "show".  Adds what the kind negotiated or set up
+	 * (a tap's vnet header size, offloads and queues; a ring's size) to
+	 * the JSON object 'o' as "key": string or integer members.  May be
+	 * NULL.
+	 */
+	void (*info)(const struct port *p, json_t *o);
 };
 
 struct port {
@@ -211,6 +235,7 @@ struct port {
 	unsigned int fwd_index;		/* in bridge->fwd[] while UP */
 	uint32_t max_macs, n_macs;
 	struct port_vlan vlan;
+	uint32_t offloads;		/* VNET_OFF_* taken as they are */
 	uint64_t learn_key, learn_gen;	/* last source learned: skip repeats */
 	uint32_t learn_sec;
 	struct pkt_batch stage;		/* this burst's frames for this port */

@@ -126,17 +126,21 @@ counter() {
 # check_conservation: the equations of docs/architecture.md hold for every
 # port and for the totals:
 #   rx         = rx_fwd + runt + oversize + no-buffer + bad-src + same-port
-#                + no-port + vlan
+#                + no-port + vlan + bad-vnet-hdr
 #   tx_offered = tx + queued + backlog-full + peer-gone + tag-no-buffer
+#                + bad-offload + seg-no-buffer + link-down
 check_conservation() {
 	local bad show
 	show=$(ctlj show)
 	bad=$(jq -r '
 		def ok: .rx == .rx_fwd + .drops.runt + .drops.oversize +
 			.drops."no-buffer" + .drops."bad-src" +
-			.drops."same-port" + .drops."no-port" + .drops.vlan
+			.drops."same-port" + .drops."no-port" + .drops.vlan +
+			.drops."bad-vnet-hdr"
 		    and .tx_offered == .tx + .queued + .drops."backlog-full" +
-			.drops."peer-gone" + .drops."tag-no-buffer";
+			.drops."peer-gone" + .drops."tag-no-buffer" +
+			.drops."bad-offload" + .drops."seg-no-buffer" +
+			.drops."link-down";
 		([.ports[] | select(.counters | ok | not) | .id] +
 		 (if (.totals | ok) then [] else ["totals"] end)) | join(" ")' <<<"$show")
 	[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
