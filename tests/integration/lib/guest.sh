@@ -28,12 +28,23 @@
 #         lanyard.msg=TEXT    client: the line to send (no spaces)
 #         lanyard.port=N      TCP port for server/client (default 5000)
 #         lanyard.end=stay    do not power off when a finite role is done
+#         lanyard.mib=N       bulk: MiB of random data to send (default 10)
 #       Roles:
 #         server    listen on TCP port, print "TCP-RECEIVED: <line>" per line
 #         client    send lanyard.msg to peer:port, print "TCP-SENT"
 #                   (or "TCP-SEND-FAILED" after 60 attempts)
 #         pingloop  ping the peer forever: "PING-OK <seq>" / "PING-FAIL <seq>"
 #         idle      only bring the network up
+#         bulk      one TCP transfer each way, checksummed: make lanyard.mib
+#                   MiB of random data and print "BULK-MD5 <md5> <bytes>";
+#                   listen on lanyard.port and print "BULK-LISTENING <port>";
+#                   receive one connection to its end and print
+#                   "BULK-RECEIVED <md5> <bytes>"; then connect to
+#                   peer:port (retrying for up to 180 s) and send the data:
+#                   "BULK-SENT", or "BULK-SEND-FAILED" after 180 attempts.
+#                   After each transfer, the guest's TCP/IP error counters
+#                   since boot: "BULK-STATS tcp-csum=N ip-hdr=N retrans=N"
+#                   (Tcp InCsumErrors, Ip InHdrErrors, Tcp RetransSegs)
 #       Every guest prints "GUEST-UP <ip>" once its interface is configured
 #       and "GUEST-ERROR <reason>" if it cannot get there.
 #   guest_pid NAME               QEMU's PID
@@ -66,7 +77,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 
-role=idle ip= peer= wait=0 msg=hello port=5000 end=poweroff
+role=idle ip= peer= wait=0 msg=hello port=5000 end=poweroff mib=10
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lanyard.role=*) role=${arg#*=} ;;
@@ -76,6 +87,7 @@ for arg in $(cat /proc/cmdline); do
 	lanyard.msg=*) msg=${arg#*=} ;;
 	lanyard.port=*) port=${arg#*=} ;;
 	lanyard.end=*) end=${arg#*=} ;;
+	lanyard.mib=*) mib=${arg#*=} ;;
 	esac
 done
 
@@ -165,6 +177,51 @@ pingloop)
 idle)
 	[ "$wait" = 1 ] && pingwait
 	while :; do sleep 3600; done
+	;;
+bulk)
+	[ -n "$peer" ] || die "bulk needs lanyard.peer="
+	# snmp TABLE FIELD: one counter of /proc/net/snmp.
+	snmp() {
+		awk -v t="$1:" -v f="$2" '$1 == t {
+			if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+			else print $col[f] }' /proc/net/snmp
+	}
+	stats() {
+		echo "BULK-STATS tcp-csum=$(snmp Tcp InCsumErrors)" \
+			"ip-hdr=$(snmp Ip InHdrErrors) retrans=$(snmp Tcp RetransSegs)"
+	}
+	dd if=/dev/urandom of=/tmp/out bs=1048576 count="$mib" 2>/dev/null ||
+		die "dd"
+	echo "BULK-MD5 $(md5sum </tmp/out | cut -d' ' -f1) $(wc -c </tmp/out)"
+	nc -l -p "$port" </dev/null >/tmp/in &
+	nc_pid=$!
+	# Listening once the port is in state 0A (LISTEN), IPv4 or dual-stack.
+	hex=$(printf '%04X' "$port")
+	n=0
+	until cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		grep -q ":$hex 0*:0000 0A"; do
+		n=$((n + 1))
+		[ "$n" -le 100 ] || die "nc does not listen on $port"
+		sleep 0.1
+	done
+	echo "BULK-LISTENING $port"
+	wait "$nc_pid"
+	echo "BULK-RECEIVED $(md5sum </tmp/in | cut -d' ' -f1) $(wc -c </tmp/in)"
+	rm -f /tmp/in
+	stats
+	[ "$wait" = 1 ] && pingwait
+	n=0
+	until timeout 150 nc "$peer" "$port" </tmp/out >/dev/null; do
+		n=$((n + 1))
+		if [ "$n" -ge 180 ]; then
+			echo "BULK-SEND-FAILED"
+			finish
+		fi
+		sleep 1
+	done
+	echo "BULK-SENT"
+	stats
+	finish
 	;;
 *)
 	die "unknown role '$role'"
