@@ -32,7 +32,7 @@ lossless() {
 	peer_wait A
 	peer_wait B
 	[ "$(report B .received)" -eq $N ] ||
-		fail "$kind: B received $(report B .received) of $N: $(cat "$dir/B.out")"
+		fail "$kind: B received $(report B .received) of $N: $(cat "$dir/B.out"); switch: $(ctlj show | jq -c '[.ports[] | {id, counters}], .totals')"
 	[ "$(report B '.lost + .corrupted + .reordered')" -eq 0 ] ||
 		fail "$kind: B saw loss, corruption or reordering: $(cat "$dir/B.out")"
 	wait_for '[ "$(ctlj show | jq .totals.queued)" -eq 0 ]' "backlogs drained"
