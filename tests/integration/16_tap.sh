@@ -23,10 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 command -v iperf3 >/dev/null || fail "iperf3 is not installed (scripts/deps.sh)"
 nsA=lanyard-tapA-$$ nsB=lanyard-tapB-$$
-ns_pids=()
 cleanup() {
-	local p
-	for p in "${ns_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	switch_cleanup
 	# Persistent taps outlive the switch; a namespace's end would hand
 	# them to the root namespace.  Delete them wherever they are.
@@ -47,22 +44,9 @@ into() {
 	ip -n "$1" link set lo up
 }
 
-# iperf NAME SECONDS [iperf3 client args...]: TCP from A (10.77.0.1) to
-# B (10.77.0.2); prints the bytes iperf3's receiver got.
-iperf() {
-	local name=$1 secs=$2 spid; shift 2
-	ip netns exec "$nsB" iperf3 -s -1 -B 10.77.0.2 -p 5201 \
-		>"$dir/$name.srv" 2>&1 &
-	spid=$!
-	ns_pids+=("$spid")
-	wait_for "ip netns exec $nsB ss -ltn | grep -q 10.77.0.2:5201" "iperf3 server"
-	# (a subshell: the server is killed here if the client fails)
-	timeout $((secs + 30)) ip netns exec "$nsA" iperf3 -c 10.77.0.2 \
-		-p 5201 -t "$secs" -J "$@" >"$dir/$name.json" ||
-		{ kill "$spid"; fail "iperf3 $name: $(tail -5 "$dir/$name.json")"; }
-	wait "$spid" || true
-	jq -r '.end.sum_received.bytes' "$dir/$name.json"
-}
+# iperf NAME SECONDS [iperf3 client args...]: TCP from A to B; prints
+# the bytes iperf3's receiver got.
+iperf() { iperf_tcp "$nsB" "$nsA" 10.77.0.2 "$@"; }
 
 # run_pair NAME A-OPTS B-OPTS SECONDS: a fresh switch with taps ta and tb,
 # ping, iperf3 both ways; checks the counters against iperf3's bytes.

@@ -18,10 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 command -v iperf3 >/dev/null || fail "iperf3 is not installed (scripts/deps.sh)"
 nsA=lanyard-pktA-$$ nsB=lanyard-pktB-$$
-ns_pids=()
 cleanup() {
-	local p
-	for p in "${ns_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	switch_cleanup
 	ip link del lyva 2>/dev/null || true
 	ip link del lyvb 2>/dev/null || true
@@ -45,22 +42,9 @@ veth_to() {
 veth_to "$nsA" lyva eth0 10.78.0.1
 veth_to "$nsB" lyvb eth0 10.78.0.2
 
-# iperf NAME SECONDS [iperf3 client args...]: TCP from A to B; prints the
-# bytes iperf3's receiver got.
-iperf() {
-	local name=$1 secs=$2 spid; shift 2
-	ip netns exec "$nsB" iperf3 -s -1 -B 10.78.0.2 -p 5201 \
-		>"$dir/$name.srv" 2>&1 &
-	spid=$!
-	ns_pids+=("$spid")
-	wait_for "ip netns exec $nsB ss -ltn | grep -q 10.78.0.2:5201" "iperf3 server"
-	# (a subshell: the server is killed here if the client fails)
-	timeout $((secs + 30)) ip netns exec "$nsA" iperf3 -c 10.78.0.2 \
-		-p 5201 -t "$secs" -J "$@" >"$dir/$name.json" ||
-		{ kill "$spid"; fail "iperf3 $name: $(tail -5 "$dir/$name.json")"; }
-	wait "$spid" || true
-	jq -r '.end.sum_received.bytes' "$dir/$name.json"
-}
+# iperf NAME SECONDS [iperf3 client args...]: TCP from A to B; prints
+# the bytes iperf3's receiver got.
+iperf() { iperf_tcp "$nsB" "$nsA" 10.78.0.2 "$@"; }
 
 # run_pair NAME OPTS SECONDS: a fresh switch on lyva and lyvb, ping,
 # iperf3 both ways; the counters against iperf3's bytes.

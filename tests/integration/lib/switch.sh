@@ -145,3 +145,20 @@ check_conservation() {
 		 (if (.totals | ok) then [] else ["totals"] end)) | join(" ")' <<<"$show")
 	[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
 }
+
+# iperf_tcp SRV-NS CLI-NS ADDR NAME SECONDS [client args...]: iperf3 TCP
+# for SECONDS from CLI-NS to a one-shot server on ADDR in SRV-NS (JSON in
+# $dir/NAME.json); prints the bytes the server received.  Meant for $(...):
+# the server is killed if the client fails, and dies of old age anyway.
+iperf_tcp() {
+	local sns=$1 cns=$2 addr=$3 name=$4 secs=$5 spid; shift 5
+	timeout $((secs + 60)) ip netns exec "$sns" iperf3 -s -1 -B "$addr" \
+		-p 5201 >"$dir/$name.srv" 2>&1 &
+	spid=$!
+	wait_for "ip netns exec $sns ss -ltn | grep -q $addr:5201" "iperf3 server"
+	timeout $((secs + 30)) ip netns exec "$cns" iperf3 -c "$addr" \
+		-p 5201 -t "$secs" -J "$@" >"$dir/$name.json" ||
+		{ kill "$spid"; fail "iperf3 $name: $(tail -5 "$dir/$name.json")"; }
+	wait "$spid" || true
+	jq -r '.end.sum_received.bytes' "$dir/$name.json"
+}
