@@ -232,57 +232,28 @@ static const char *
 check_request(const struct gso_iter *it)
 {
 	const struct pkt_off *o = &it->off;
-	uint16_t field;
+	const char *bad;
 
-	switch (it->kind) {
-	case VNET_GSO_TCPV4:
-	case VNET_GSO_TCPV6:
-		field = TCP_CSUM_OFF;
-		break;
-	case VNET_GSO_UDP:
-	case VNET_GSO_UDP_L4:
-		field = UDP_CSUM_OFF;
-		break;
-	default:
+	if (it->kind == VNET_GSO_NONE)
 		return "not a GSO type";
-	}
-	if (!(o->flags & VNET_HDR_F_NEEDS_CSUM))
-		return "GSO without NEEDS_CSUM";
-	if (o->csum_offset != field)
-		return "csum_offset does not match the GSO type";
+	bad = vnet_gso_check(o, it->len);
+	if (bad)
+		return bad;
 	if (it->kind == VNET_GSO_UDP_L4 && (o->gso_type & VNET_GSO_ECN))
 		return "USO with the ECN flag";
-	if (!o->gso_size)
-		return "gso_size 0";
-	if (o->hdr_len > it->len)
-		return "hdr_len beyond the frame";
 	if ((uint32_t)o->csum_start + o->csum_offset + 2 > it->len)
 		return "checksum beyond the frame";
 	return NULL;
-}
-
-static bool
-is_vlan_tpid(uint16_t type)
-{
-	return type == 0x8100 || type == 0x88a8 || type == 0x9100;
 }
 
 /* Ethernet and any VLAN tags: sets l3 and ipv6. */
 static const char *
 parse_l2(struct gso_iter *it)
 {
-	uint32_t off = 2 * ETH_ALEN;
-	uint16_t type;
+	uint16_t type = vnet_l3_type(it->frame, it->len, &it->l3);
 
-	for (;;) {
-		if (!has(it->len, off, 2))
-			return "frame cut short in the Ethernet header or tags";
-		type = get_be16(it->frame + off);
-		if (!is_vlan_tpid(type))
-			break;
-		off += 4;
-	}
-	it->l3 = off + 2;
+	if (!type)
+		return "frame cut short in the Ethernet header or tags";
 	if (type == ETHERTYPE_IPV4)
 		it->ipv6 = false;
 	else if (type == ETHERTYPE_IPV6)

@@ -25,9 +25,17 @@ put_le16(uint8_t *b, uint16_t v)
 	b[1] = (uint8_t)(v >> 8);
 }
 
-/* The ethertype after any VLAN tags, and where L3 starts; 0 if cut short. */
-static uint16_t
-l3_type(const uint8_t *f, uint32_t len, uint32_t *l3)
+/**
+ * vnet_l3_type() - the ethertype after the MAC addresses and any VLAN tags
+ * (802.1Q, 802.1ad, 0x9100)
+ * @f:   the frame
+ * @len: its length
+ * @l3:  set to where the L3 header starts
+ *
+ * Return: the ethertype, or 0 when the frame ends in the tags.
+ */
+uint16_t
+vnet_l3_type(const uint8_t *f, uint32_t len, uint32_t *l3)
 {
 	uint32_t off = 2 * ETH_ALEN;
 
@@ -43,15 +51,24 @@ l3_type(const uint8_t *f, uint32_t len, uint32_t *l3)
 	return 0;
 }
 
-static const char *
-check_gso(const struct pkt_off *o, uint32_t frame_len)
+/**
+ * vnet_gso_check() - whether a GSO request is consistent in itself and
+ * with the frame's length (the frame's headers are gso.c's to read)
+ * @o:         the offload state; its gso_type must not be VNET_GSO_NONE
+ * @frame_len: the frame's length
+ *
+ * A known type, a partial checksum where the type puts it (TCP 16, UDP 6),
+ * a gso_size, an hdr_len inside the frame.  vnet_hdr_parse() asks more
+ * (VNET_GSO_SIZE_MIN); gso_start() asks this much again.
+ *
+ * Return: NULL, or a static reason.
+ */
+const char *
+vnet_gso_check(const struct pkt_off *o, uint32_t frame_len)
 {
-	uint8_t type = o->gso_type & (uint8_t)~VNET_GSO_ECN;
 	uint16_t want;
 
-	switch (type) {
-	case VNET_GSO_NONE:
-		return o->gso_type ? "ECN flag without a GSO type" : NULL;
+	switch (o->gso_type & (uint8_t)~VNET_GSO_ECN) {
 	case VNET_GSO_TCPV4:
 	case VNET_GSO_TCPV6:
 		want = TCP_CSUM_OFF;
@@ -67,8 +84,8 @@ check_gso(const struct pkt_off *o, uint32_t frame_len)
 		return "GSO without NEEDS_CSUM";
 	if (o->csum_offset != want)
 		return "csum_offset does not match the GSO type";
-	if (o->gso_size < VNET_GSO_SIZE_MIN)
-		return "gso_size too small";
+	if (!o->gso_size)
+		return "gso_size 0";
 	if (o->hdr_len > frame_len)
 		return "hdr_len beyond the frame";
 	return NULL;
@@ -110,8 +127,13 @@ vnet_hdr_parse(const uint8_t *hdr, uint32_t frame_len, struct pkt_off *off,
 	} else {
 		o.csum_start = o.csum_offset = 0;
 	}
-	if (!bad)
-		bad = check_gso(&o, frame_len);
+	if (!bad && o.gso_type == VNET_GSO_ECN)
+		bad = "ECN flag without a GSO type";
+	else if (!bad && o.gso_type) {
+		bad = vnet_gso_check(&o, frame_len);
+		if (!bad && o.gso_size < VNET_GSO_SIZE_MIN)
+			bad = "gso_size too small";
+	}
 	if (bad) {
 		*why = bad;
 		return -1;
@@ -170,7 +192,7 @@ vnet_off_accepts(uint32_t caps, const struct pkt_off *off,
 		need |= VNET_OFF_UFO;
 		break;
 	case VNET_GSO_UDP_L4:
-		need |= l3_type(frame, len, &l3) == 0x86dd ? VNET_OFF_USO6
+		need |= vnet_l3_type(frame, len, &l3) == 0x86dd ? VNET_OFF_USO6
 							   : VNET_OFF_USO4;
 		break;
 	default:

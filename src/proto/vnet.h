@@ -49,6 +49,8 @@
 /* gso_size below this is refused: too many segments for one frame. */
 #define VNET_GSO_SIZE_MIN 8
 
+uint16_t vnet_l3_type(const uint8_t *f, uint32_t len, uint32_t *l3);
+const char *vnet_gso_check(const struct pkt_off *o, uint32_t frame_len);
 int vnet_hdr_parse(const uint8_t *hdr, uint32_t frame_len,
 		   struct pkt_off *off, const char **why);
 void vnet_hdr_write(uint8_t *hdr, size_t hdr_len, const struct pkt_off *off);
