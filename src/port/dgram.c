@@ -65,8 +65,6 @@ struct dgram {
 	uint32_t bucket_mask;
 	struct loop_timer idle_timer;
 	struct mmsg_rx *rx;
-	uint64_t rx_iter;
-	unsigned int rx_reads;
 	/* child */
 	struct port *hnext;
 	uint32_t hash;
@@ -197,18 +195,6 @@ child_new(struct port *ep, struct dgram *e, const struct addr *a, uint32_t h)
 
 /* --- receive -------------------------------------------------------------- */
 
-static bool
-read_budget(struct port *p, struct dgram *s)
-{
-	uint64_t iter = port_loop(p)->iterations;
-
-	if (s->rx_iter != iter) {
-		s->rx_iter = iter;
-		s->rx_reads = 0;
-	}
-	return s->rx_reads++ < DGRAM_READS_PER_ITER;
-}
-
 /* The pool is empty: consume one datagram and count it on its sender. */
 static int
 discard_one(struct port *p, struct dgram *s)
@@ -278,7 +264,7 @@ dgram_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 		getsockopt(p->lfd.fd, SOL_SOCKET, SO_ERROR, &e, &el);
 		return e ? -e : -ECONNRESET;
 	}
-	if (!read_budget(p, s))
+	if (!port_rx_budget(p, DGRAM_READS_PER_ITER))
 		return 0;
 	r = mmsg_recv(p->lfd.fd, &p->sw->pool, pkts, max, s->rx,
 		      s->role == DGRAM_ENDPOINT);

@@ -36,8 +36,6 @@ struct mcast {
 	int tx_fd;
 	uint16_t tx_port;		/* network order */
 	struct mmsg_rx *rx;
-	uint64_t rx_iter;
-	unsigned int rx_reads;
 };
 
 static bool
@@ -55,15 +53,10 @@ static int
 mcast_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 {
 	struct mcast *m = port_priv(p);
-	uint64_t iter = port_loop(p)->iterations;
 	unsigned int n = 0;
 	int r;
 
-	if (m->rx_iter != iter) {
-		m->rx_iter = iter;
-		m->rx_reads = 0;
-	}
-	if (m->rx_reads++ >= MCAST_READS_PER_ITER)
+	if (!port_rx_budget(p, MCAST_READS_PER_ITER))
 		return 0;
 	r = mmsg_recv(p->lfd.fd, &p->sw->pool, pkts, max, m->rx, true);
 	if (r == -ENOBUFS) {

@@ -174,8 +174,6 @@ struct packet {
 	bool rx_open;			/* rx_block is ours */
 	uint8_t *rx_frame;		/* next frame in it */
 	uint32_t rx_left;		/* frames left in it */
-	uint64_t rx_iter;
-	unsigned int rx_bursts;		/* this loop iteration */
 	uint64_t rx_ring_drops;		/* PACKET_STATISTICS, summed */
 	/* send */
 	uint8_t *tx_ring;
@@ -189,18 +187,6 @@ struct packet {
 };
 
 /* --- receive -------------------------------------------------------------- */
-
-static bool
-rx_budget(struct port *p, struct packet *s)
-{
-	uint64_t iter = port_loop(p)->iterations;
-
-	if (s->rx_iter != iter) {
-		s->rx_iter = iter;
-		s->rx_bursts = 0;
-	}
-	return s->rx_bursts++ < PACKET_RX_BURSTS_PER_ITER;
-}
 
 static struct tpacket_block_desc *
 rx_block_desc(const struct packet *s)
@@ -345,7 +331,7 @@ packet_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 	unsigned int n = 0, k;
 	struct tpacket3_hdr *h;
 
-	if (!rx_budget(p, s))
+	if (!port_rx_budget(p, PACKET_RX_BURSTS_PER_ITER))
 		return 0;
 	k = pkt_alloc_burst(&p->sw->pool, pkts, max);
 	/* At most 'max' frames per call, forwarded or dropped. */

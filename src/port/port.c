@@ -870,12 +870,12 @@ xmit_soft(struct port *p, struct pkt_batch *b)
 void
 port_xmit(struct port *p, struct pkt_batch *b)
 {
-	for (unsigned int i = 0; i < b->n; i++)
-		if (unlikely(pkt_has_off(b->pkts[i])) &&
-		    p->offloads != VNET_OFF_ALL) {
-			xmit_soft(p, b);
-			return;
-		}
+	if (p->offloads != VNET_OFF_ALL)
+		for (unsigned int i = 0; i < b->n; i++)
+			if (unlikely(pkt_has_off(b->pkts[i]))) {
+				xmit_soft(p, b);
+				return;
+			}
 	xmit_plain(p, b);
 }
 

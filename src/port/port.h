@@ -246,6 +246,8 @@ struct port {
 	uint32_t bl_cap, bl_head, bl_len;
 	bool destroyed;
 	bool rx_again;		/* rx_burst has an error to report next call */
+	uint64_t rx_iter;	/* loop iteration of rx_reads, see */
+	unsigned int rx_reads;	/* port_rx_budget() */
 	/* backpressure, see above */
 	bool rx_pausable;	/* set by the kind */
 	bool rx_paused;		/* not read until bp_on drains */
@@ -316,6 +318,28 @@ static inline void *
 port_priv(const struct port *p)
 {
 	return p->priv;
+}
+
+/**
+ * port_rx_budget() - whether @p may read from the kernel once more in this
+ * loop iteration; counts the read
+ * @p:        the port
+ * @per_iter: reads a kind allows itself per iteration
+ *
+ * Kinds ask before each read, so a busy port leaves the rest of its input
+ * for the next iteration (epoll is level-triggered) and every ready port
+ * gets a turn.  Data path.
+ */
+static inline bool
+port_rx_budget(struct port *p, unsigned int per_iter)
+{
+	uint64_t iter = p->sw->loop.iterations;
+
+	if (p->rx_iter != iter) {
+		p->rx_iter = iter;
+		p->rx_reads = 0;
+	}
+	return p->rx_reads++ < per_iter;
 }
 
 /**

@@ -61,7 +61,6 @@ struct stream {
 	/* conn and dial */
 	uint8_t *rxbuf;
 	size_t rx_start, rx_end;	/* unparsed bytes */
-	uint64_t rx_iter;		/* loop iteration of the last read */
 	bool rx_bad;			/* a bad length was seen */
 	bool rx_eof;
 	struct pkt *tx_head;		/* frame partly written, or NULL */
@@ -179,13 +178,12 @@ static int
 stream_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 {
 	struct stream *s = port_priv(p);
-	uint64_t iter = port_loop(p)->iterations;
 	unsigned int n = parse(p, s, pkts, 0, max);
 
-	if (n < max && !s->rx_bad && !s->rx_eof && s->rx_iter != iter) {
+	/* one read per loop iteration */
+	if (n < max && !s->rx_bad && !s->rx_eof && port_rx_budget(p, 1)) {
 		int r;
 
-		s->rx_iter = iter;
 		r = fill(p, s);
 		if (r < 0) {
 			if (n)

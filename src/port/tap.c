@@ -72,8 +72,6 @@ struct tap {
 	struct tap_queue queues[TAP_QUEUES_MAX];	/* 1..n-1 used */
 	unsigned int n_queues;
 	unsigned int rx_q;		/* queue read first next time */
-	uint64_t rx_iter;
-	unsigned int rx_calls;
 	uint32_t mtu;			/* 0: leave it */
 	bool offload, persist, up;
 	char ifname[IFNAMSIZ];
@@ -122,14 +120,9 @@ static int
 tap_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 {
 	struct tap *t = tap_of(p);
-	uint64_t iter = port_loop(p)->iterations;
 	unsigned int n = 0, empty = 0, q = t->rx_q;
 
-	if (t->rx_iter != iter) {
-		t->rx_iter = iter;
-		t->rx_calls = 0;
-	}
-	if (t->rx_calls++ >= TAP_READS_PER_ITER)
+	if (!port_rx_budget(p, TAP_READS_PER_ITER))
 		return 0;
 	/* Round-robin over the queues until @max frames or all are empty. */
 	while (n < max && empty < t->n_queues) {
