@@ -227,6 +227,107 @@ csum_finish(uint8_t *frame, uint32_t len, struct pkt_off *off, const char **why)
 	return 0;
 }
 
+/* The pseudo-header sum of an IPv4 or IPv6 header at @ip, folded. */
+static uint16_t
+pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4_len)
+{
+	uint32_t addr = v6 ? 8 : 12, n = v6 ? 32 : 8;
+	uint64_t sum = proto + (uint64_t)l4_len;
+
+	for (uint32_t i = 0; i < n; i += 2)
+		sum += get_be16(ip + addr + i);
+	return fold16(sum);
+}
+
+/**
+ * csum_detect_partial() - whether a frame's TCP or UDP checksum field holds
+ * only the pseudo-header sum: a checksum the sender left to its device
+ * @frame:   an Ethernet frame, complete as far as anyone said
+ * @len:     its length
+ * @seg_max: the longest frame the link it came by carries
+ * @off:     set to a partial checksum at the L4 header when it is one
+ *
+ * The kernel hands a veth packets whose inner checksums are still partial
+ * (their metadata says so, and the peer trusts it); a socket receives the
+ * bytes without the metadata.  A frame whose field equals the pseudo-header
+ * sum is treated as partial.  A complete checksum that happens to hold the
+ * same value finishes to itself, so the guess is always safe for intact
+ * data.  IPv4 (not a fragment, no UDP checksum of 0) and IPv6 without
+ * extension headers, behind any VLAN tags; the IP length must end the
+ * frame.
+ *
+ * A veth also passes GSO packets on whole: a partial TCP frame longer than
+ * @seg_max is a super-frame, and becomes one to cut into segments of at
+ * most @seg_max bytes (any size is valid TCP; the sender's own MSS is not
+ * in the bytes).  Data path; no allocation.
+ *
+ * Return: true with @off set, or false with @off untouched.
+ */
+bool
+csum_detect_partial(const uint8_t *frame, uint32_t len, uint32_t seg_max,
+		    struct pkt_off *off)
+{
+	uint32_t l3 = 0, l4, l4_len, field;
+	uint16_t type = vnet_l3_type(frame, len, &l3);
+	const uint8_t *ip;
+	uint8_t proto;
+	bool v6;
+
+	if (type == ETHERTYPE_IPV4) {
+		uint32_t ihl;
+
+		if (!has(len, l3, IP4_HDR_LEN))
+			return false;
+		ip = frame + l3;
+		ihl = (ip[0] & 0xfu) * 4;
+		if (ip[0] >> 4 != 4 || ihl < IP4_HDR_LEN ||
+		    get_be16(ip + 2) != len - l3 || get_be16(ip + 2) < ihl ||
+		    (get_be16(ip + 6) & 0x3fff))
+			return false;
+		v6 = false;
+		proto = ip[9];
+		l4 = l3 + ihl;
+		l4_len = len - l4;
+	} else if (type == ETHERTYPE_IPV6) {
+		if (!has(len, l3, IP6_HDR_LEN))
+			return false;
+		ip = frame + l3;
+		if (ip[0] >> 4 != 6 ||
+		    get_be16(ip + 4) != len - l3 - IP6_HDR_LEN)
+			return false;
+		v6 = true;
+		proto = ip[6];
+		l4 = l3 + IP6_HDR_LEN;
+		l4_len = len - l4;
+	} else {
+		return false;
+	}
+	if (proto == PROTO_TCP && l4_len >= TCP_HDR_LEN)
+		field = TCP_CSUM_OFF;
+	else if (proto == PROTO_UDP && l4_len >= UDP_HDR_LEN)
+		field = UDP_CSUM_OFF;
+	else
+		return false;
+	if (l4 > UINT16_MAX ||
+	    (!v6 && proto == PROTO_UDP && !get_be16(frame + l4 + field)) ||
+	    get_be16(frame + l4 + field) != pseudo_sum(ip, v6, proto, l4_len))
+		return false;
+	*off = (struct pkt_off){ .flags = VNET_HDR_F_NEEDS_CSUM,
+				 .csum_start = (uint16_t)l4,
+				 .csum_offset = (uint16_t)field };
+	if (len > seg_max && proto == PROTO_TCP) {
+		uint32_t hdr = l4 + (uint32_t)(frame[l4 + 12] >> 4) * 4;
+
+		if (hdr >= l4 + TCP_HDR_LEN && hdr <= len &&
+		    seg_max >= hdr + VNET_GSO_SIZE_MIN) {
+			off->gso_type = v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+			off->gso_size = (uint16_t)(seg_max - hdr);
+			off->hdr_len = (uint16_t)hdr;
+		}
+	}
+	return true;
+}
+
 /* The offload request itself, before the frame is read. */
 static const char *
 check_request(const struct gso_iter *it)

@@ -55,6 +55,8 @@ struct gso_iter {
 
 int csum_finish(uint8_t *frame, uint32_t len, struct pkt_off *off,
                 const char **why);
+bool csum_detect_partial(const uint8_t *frame, uint32_t len,
+                         uint32_t seg_max, struct pkt_off *off);
 int gso_start(struct gso_iter *it, const uint8_t *frame, uint32_t len,
               const struct pkt_off *off, const char **why);
 uint32_t gso_next(struct gso_iter *it, uint8_t *out, uint32_t cap);

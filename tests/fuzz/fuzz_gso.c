@@ -8,7 +8,8 @@
  * and nothing else in the frame changes; gso_start() gives 1 to
  * GSO_SEGS_MAX segments and gso_next() exactly that many, each within the
  * output buffer and starting with the frame's addresses, a buffer one byte
- * short moving nothing.  Header, frame and output are exact-size heap
+ * short moving nothing.  csum_detect_partial()'s guesses go through the
+ * same checks.  Header, frame and output are exact-size heap
  * buffers, so ASan sees any access past them.
  */
 #include "proto/gso.h"
@@ -121,6 +122,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = (uint32_t)(size - VNET_HDR_LEN);
 	hdr = fuzz_dup(data, VNET_HDR_LEN);
 	frame = fuzz_dup(data + VNET_HDR_LEN, len);
+	/* what a vxlan port makes of a frame it received: a guess that
+	 * port_xmit() must be able to carry out (the first header byte
+	 * picks the link's frame size) */
+	off = (struct pkt_off){ 0 };
+	if (csum_detect_partial(frame, len, 64u + hdr[0] * 8u, &off)) {
+		FUZZ_CHECK(off.flags == VNET_HDR_F_NEEDS_CSUM);
+		FUZZ_CHECK(off.csum_start >= ETH_HDR_LEN &&
+		           off.csum_start + off.csum_offset + 2u <= len);
+		if (off.gso_type)
+			check_gso(frame, len, &off);
+		else
+			check_csum(frame, len, &off);
+	} else {
+		FUZZ_CHECK(!off.flags && !off.gso_type && !off.csum_start);
+	}
 	/* what a port hands port_xmit(): headers vnet_hdr_parse() took
 	 * (fuzz_vnet checks the parser itself) */
 	if (vnet_hdr_parse(hdr, len, &off, &why) != 0)
