@@ -29,7 +29,9 @@ static const char usage[] =
 	"  port del ID                 remove a port (a listener with its peers)\n"
 	"  fdb [show] [PORT]           the MAC table: MAC, VLAN, port, age\n"
 	"  fdb flush [PORT]            forget learned and static MACs\n"
-	"  fdb add MAC PORT [vlan N]   pin MAC to PORT: never aged or moved\n"
+	"  fdb add MAC PORT [vlan N] [dst IP]\n"
+	"                              pin MAC to PORT: never aged or moved;\n"
+	"                              dst: the VTEP it is at (vxlan ports)\n"
 	"  fdb del MAC [vlan N]        remove one entry\n"
 	"  version                     lanyard's and the protocol's versions\n"
 	"\n"
@@ -232,13 +234,16 @@ print_fdb(json_t *r)
 
 	printf("%-17s %4s %-16s %6s\n", "MAC", "VLAN", "PORT", "AGE");
 	json_array_foreach(json_object_get(r, "fdb"), i, e) {
-		printf("%-17s %4lld %-16s %5llds%s\n",
+		const char *dst = json_string_value(json_object_get(e, "dst"));
+
+		printf("%-17s %4lld %-16s %5llds%s%s%s\n",
 		       json_string_value(json_object_get(e, "mac")),
 		       (long long)num(e, "vlan"),
 		       json_string_value(json_object_get(e, "port")),
 		       (long long)num(e, "age"),
 		       json_is_true(json_object_get(e, "static")) ? " static"
-								  : "");
+								  : "",
+		       dst ? " dst " : "", dst ? dst : "");
 	}
 }
 
@@ -346,20 +351,32 @@ usage_error(const char *what)
 	return 2;
 }
 
+/*
+ * The optional "vlan N" and (with @dst_ok) "dst IP" words from argv[i] on;
+ * -1 on anything else.
+ */
 static int
-set_vlan(json_t *req, int argc, char **argv, int i)
+set_vlan_dst(json_t *req, int argc, char **argv, int i, bool dst_ok)
 {
 	char *end;
 	long v;
 
-	if (i == argc)
-		return 0;
-	if (i + 2 != argc || strcmp(argv[i], "vlan") != 0)
-		return -1;
-	v = strtol(argv[i + 1], &end, 10);
-	if (*end || v < 0 || v > 4094)
-		return -1;
-	json_object_set_new(req, "vlan", json_integer(v));
+	for (; i < argc; i += 2) {
+		if (i + 1 == argc)
+			return -1;
+		if (dst_ok && !strcmp(argv[i], "dst") &&
+		    !json_object_get(req, "dst")) {
+			json_object_set_new(req, "dst",
+					    json_string(argv[i + 1]));
+			continue;
+		}
+		if (strcmp(argv[i], "vlan") != 0 || json_object_get(req, "vlan"))
+			return -1;
+		v = strtol(argv[i + 1], &end, 10);
+		if (*end || v < 0 || v > 4094)
+			return -1;
+		json_object_set_new(req, "vlan", json_integer(v));
+	}
 	return 0;
 }
 
@@ -407,11 +424,11 @@ build_request(int argc, char **argv, bool reset, const char **why)
 			cmd = "fdb-add";
 			json_object_set_new(req, "mac", json_string(argv[2]));
 			json_object_set_new(req, "port", json_string(argv[3]));
-			ok = set_vlan(req, argc, argv, 4) == 0;
+			ok = set_vlan_dst(req, argc, argv, 4, true) == 0;
 		} else if (!strcmp(sub, "del") && argc >= 3) {
 			cmd = "fdb-del";
 			json_object_set_new(req, "mac", json_string(argv[2]));
-			ok = set_vlan(req, argc, argv, 3) == 0;
+			ok = set_vlan_dst(req, argc, argv, 3, false) == 0;
 		} else if (argc == 2) {	/* "fdb PORT" */
 			cmd = "fdb";
 			json_object_set_new(req, "port", json_string(sub));

@@ -196,7 +196,8 @@ stage(struct bridge *br, struct port *out, struct pkt *pkt)
 	struct pkt *t;
 	bool cached;
 
-	if (out->vlan.mode != PORT_VLAN_TRUNK || pkt->vlan == out->vlan.native) {
+	if (out->vlan.mode != PORT_VLAN_TRUNK || out->vlan_by_kind ||
+	    pkt->vlan == out->vlan.native) {
 		stage_one(br, out, pkt);
 		return;
 	}
@@ -255,6 +256,8 @@ vlan_in(const struct port *in, struct pkt *pkt)
 	uint16_t tpid = v->mode == PORT_VLAN_TRUNK ? v->tpid : VLAN_TPID_8021Q;
 	struct vlan_tag t;
 
+	if (in->vlan_by_kind)	/* the kind classified it (a VNI's VLAN) */
+		return pkt->vlan != 0;
 	if (v->mode == PORT_VLAN_NONE)
 		return true;
 	if (vlan_parse(pkt->data, pkt->len, tpid, &t) != VLAN_PARSE_OK)

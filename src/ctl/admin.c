@@ -79,6 +79,15 @@ ctl_port_del(struct sw *sw, const struct ctl_req *req, const char **code,
 	return json_pack("{so}", "removed", ids);
 }
 
+/* Flushes @p's MAC entries, and what its kind knows of where they live. */
+static unsigned int
+forget_port(struct sw *sw, struct port *p)
+{
+	if (p->ops->fdb_forget)
+		p->ops->fdb_forget(p, NULL, 0);
+	return fdb_flush_port(&sw->br.fdb, p);
+}
+
 /**
  * ctl_fdb_flush() - forget every learned and static MAC, or those of one
  * port
@@ -100,10 +109,10 @@ ctl_fdb_flush(struct sw *sw, const struct ctl_req *req, const char **code,
 
 		if (!p)
 			return NULL;
-		n = fdb_flush_port(&sw->br.fdb, p);
+		n = forget_port(sw, p);
 	} else {
 		for (struct port *p = sw->ports_head; p; p = p->next)
-			n += fdb_flush_port(&sw->br.fdb, p);
+			n += forget_port(sw, p);
 	}
 	return json_pack("{si}", "flushed", (int)n);
 }
@@ -116,7 +125,8 @@ req_key(const struct ctl_req *req)
 
 /**
  * ctl_fdb_add() - pin req->mac (in req->vlan) to req->port: a static
- * entry, never aged or moved, removed with its port
+ * entry, never aged or moved, removed with its port; on a tunnel port,
+ * req->dst (if given) pins the endpoint it lives at as well
  * @sw:   the switch
  * @req:  the request
  * @code: error code on failure
@@ -144,8 +154,22 @@ ctl_fdb_add(struct sw *sw, const struct ctl_req *req, const char **code,
 		snprintf(err, ERR_LEN, "a multicast address cannot be pinned");
 		return NULL;
 	}
+	if (req->dst[0] && !p->ops->fdb_pin) {
+		*code = CTL_ERR_BAD_REQUEST;
+		snprintf(err, ERR_LEN,
+			 "port '%s' is not a tunnel: 'dst' does not apply",
+			 p->id);
+		return NULL;
+	}
+	if (req->dst[0] && p->ops->fdb_pin(p, req->mac, req->vlan, req->dst,
+					   err)) {
+		*code = CTL_ERR_BAD_REQUEST;
+		return NULL;
+	}
 	if (fdb_add_static(&sw->br.fdb, req_key(req), p,
 			   bridge_now_sec(&sw->br))) {
+		if (req->dst[0] && p->ops->fdb_forget)
+			p->ops->fdb_forget(p, req->mac, req->vlan);
 		*code = CTL_ERR_FULL;
 		snprintf(err, ERR_LEN, "the MAC table is full");
 		return NULL;
@@ -154,7 +178,8 @@ ctl_fdb_add(struct sw *sw, const struct ctl_req *req, const char **code,
 }
 
 /**
- * ctl_fdb_del() - remove the entry of req->mac in req->vlan
+ * ctl_fdb_del() - remove the entry of req->mac in req->vlan (and the
+ * endpoint a tunnel port knew it at)
  * @sw:   the switch
  * @req:  the request
  * @code: error code on failure
@@ -166,8 +191,11 @@ json_t *
 ctl_fdb_del(struct sw *sw, const struct ctl_req *req, const char **code,
 	    char *err)
 {
+	struct port *p = fdb_lookup(&sw->br.fdb, req_key(req));
 	char text[ETH_MAC_STRLEN];
 
+	if (p && p->ops->fdb_forget)
+		p->ops->fdb_forget(p, req->mac, req->vlan);
 	if (fdb_del(&sw->br.fdb, req_key(req)) == 0)
 		return json_object();
 	eth_mac_format(req->mac, text);

@@ -141,7 +141,8 @@ ctl_fdb(struct sw *sw, const struct ctl_req *req, const char **code,
 	for (uint32_t i = 0; i < fdb_slots(f); i++) {
 		const struct fdb_entry *e = &f->slots[i];
 		uint8_t mac[ETH_ALEN];
-		char text[ETH_MAC_STRLEN];
+		char text[ETH_MAC_STRLEN], dst[64];
+		json_t *o;
 
 		if (!e->key)
 			continue;
@@ -149,13 +150,17 @@ ctl_fdb(struct sw *sw, const struct ctl_req *req, const char **code,
 			continue;
 		eth_u64_to_mac(fdb_key_mac(e->key), mac);
 		eth_mac_format(mac, text);
-		json_array_append_new(
-			entries,
-			json_pack("{ss si ss sI sb}", "mac", text, "vlan",
-				  (int)fdb_key_vlan(e->key), "port",
-				  e->port->id, "age",
-				  (json_int_t)(now - e->seen), "static",
-				  (e->flags & FDB_F_STATIC) != 0));
+		o = json_pack("{ss si ss sI sb}", "mac", text, "vlan",
+			      (int)fdb_key_vlan(e->key), "port", e->port->id,
+			      "age", (json_int_t)(now - e->seen), "static",
+			      (e->flags & FDB_F_STATIC) != 0);
+		/* Behind a tunnel port: which endpoint the MAC is at. */
+		if (e->port->ops->fdb_dst &&
+		    e->port->ops->fdb_dst(e->port, mac,
+					  (uint16_t)fdb_key_vlan(e->key), dst,
+					  sizeof(dst)))
+			json_object_set_new(o, "dst", json_string(dst));
+		json_array_append_new(entries, o);
 	}
 	return json_pack("{so so}", "fdb", entries, "fdb_stats",
 			 fdb_stats_json(f));

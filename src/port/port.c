@@ -22,6 +22,7 @@ extern const struct port_ops dgram_ops;
 extern const struct port_ops mcast_ops;
 extern const struct port_ops tap_ops;
 extern const struct port_ops packet_ops;
+extern const struct port_ops vxlan_ops;
 
 /* Every port kind, looked up by name from the spec's first word. */
 const struct port_ops *const port_kinds[] = {
@@ -30,6 +31,7 @@ const struct port_ops *const port_kinds[] = {
 	&mcast_ops,
 	&tap_ops,
 	&packet_ops,
+	&vxlan_ops,
 	NULL,
 };
 
@@ -42,12 +44,16 @@ static const char *const drop_names[PORT_DROP_MAX] = {
 	[PORT_DROP_NO_PORT] = "no-port",
 	[PORT_DROP_VLAN] = "vlan",
 	[PORT_DROP_BAD_VNET] = "bad-vnet-hdr",
+	[PORT_DROP_BAD_ENCAP] = "bad-encap",
+	[PORT_DROP_VNI] = "vni",
 	[PORT_DROP_BACKLOG_FULL] = "backlog-full",
 	[PORT_DROP_PEER_GONE] = "peer-gone",
 	[PORT_DROP_TAG_NO_BUFFER] = "tag-no-buffer",
 	[PORT_DROP_BAD_OFFLOAD] = "bad-offload",
 	[PORT_DROP_SEG_NO_BUFFER] = "seg-no-buffer",
 	[PORT_DROP_LINK_DOWN] = "link-down",
+	[PORT_DROP_TOO_BIG] = "too-big",
+	[PORT_DROP_NO_VTEP] = "no-vtep",
 };
 
 static const char *const error_names[PORT_ERR_MAX] = {
@@ -447,6 +453,18 @@ unstage(struct port *p)
 	pkt_batch_put_all(&p->stage);
 }
 
+/* Arms or disarms EPOLLOUT on the fd that says @p can send again. */
+static void
+want_write(struct port *p, bool on)
+{
+	struct loop_fd *l = p->tx_lfd ? p->tx_lfd : &p->lfd;
+	uint32_t ev = on ? l->events | EPOLLOUT
+			 : l->events & ~(uint32_t)EPOLLOUT;
+
+	if (l->fd >= 0 && ev != l->events)
+		loop_mod(port_loop(p), l, ev);
+}
+
 /* --- backpressure (port.h) ------------------------------------------------ */
 
 static void
@@ -579,8 +597,7 @@ port_set_down(struct port *p, const char *why)
 	unstage(p);
 	drop_backlog(p);
 	bp_forget(p);
-	if (p->lfd.fd >= 0 && (p->lfd.events & EPOLLOUT))
-		loop_mod(port_loop(p), &p->lfd, p->lfd.events & ~EPOLLOUT);
+	want_write(p, false);
 	p->state = PORT_STATE_DOWN;
 	if (why)
 		log_info("port %s: down: %s", p->id, why);
@@ -720,15 +737,6 @@ account_tx(struct port *p, struct pkt **pkts, unsigned int n)
 	}
 }
 
-static void
-want_write(struct port *p, bool on)
-{
-	uint32_t ev = on ? p->lfd.events | EPOLLOUT
-			 : p->lfd.events & ~(uint32_t)EPOLLOUT;
-
-	if (p->lfd.fd >= 0)
-		loop_mod(port_loop(p), &p->lfd, ev);
-}
 
 /*
  * Sends @b to @p as it is: now if it can take it, else into its backlog,

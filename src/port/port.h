@@ -52,10 +52,12 @@
  *
  * Counters and conservation (asserted by the tests, for every port):
  *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
- *                                 same-port, no-port, vlan, bad-vnet-hdr)
+ *                                 same-port, no-port, vlan, bad-vnet-hdr,
+ *                                 bad-encap, vni)
  *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone,
  *                                             tag-no-buffer, bad-offload,
- *                                             seg-no-buffer, link-down)
+ *                                             seg-no-buffer, link-down,
+ *                                             too-big, no-vtep)
  * A flooded frame is one rx on its ingress port and one tx_offered on each
  * port it is flooded to.  A GSO super-frame cut into N segments for a port
  * that cannot take it whole counts N tx_offered there.
@@ -98,6 +100,8 @@ enum port_drop {
 	PORT_DROP_NO_PORT,	/* flood with no other port to go to */
 	PORT_DROP_VLAN,		/* not allowed by the port's VLAN setting */
 	PORT_DROP_BAD_VNET,	/* virtio_net_hdr contradicts its frame */
+	PORT_DROP_BAD_ENCAP,	/* not an encapsulation the kind accepts */
+	PORT_DROP_VNI,		/* a VXLAN network the port does not carry */
 	/* egress */
 	PORT_DROP_BACKLOG_FULL,	/* peer slow and backlog full */
 	PORT_DROP_PEER_GONE,	/* peer left with frames still queued */
@@ -105,6 +109,8 @@ enum port_drop {
 	PORT_DROP_BAD_OFFLOAD,	/* cannot be checksummed or segmented */
 	PORT_DROP_SEG_NO_BUFFER, /* no buffer for a software segment */
 	PORT_DROP_LINK_DOWN,	/* the kind's interface is down (a tap) */
+	PORT_DROP_TOO_BIG,	/* longer than the underlay MTU allows */
+	PORT_DROP_NO_VTEP,	/* no tunnel endpoint to send it to */
 	PORT_DROP_MAX
 };
 #define PORT_DROP_FIRST_EGRESS PORT_DROP_BACKLOG_FULL
@@ -215,6 +221,19 @@ struct port_ops {
 	 * NULL.
 	 */
 	void (*info)(const struct port *p, json_t *o);
+	/*
+	 * Control path, for a kind that knows where each MAC lives behind
+	 * it (VXLAN: which tunnel endpoint).  All three may be NULL.
+	 * fdb_dst: writes that place for "fdb" ("192.0.2.7"); false if it
+	 * knows none.  fdb_pin: "fdb add MAC PORT dst WHERE": pins the MAC
+	 * there for good (0, or -errno with the reason in 'err').
+	 * fdb_forget: drops what it knows of MAC (or of every MAC: NULL).
+	 */
+	bool (*fdb_dst)(const struct port *p, const uint8_t mac[6],
+			uint16_t vlan, char *buf, size_t len);
+	int (*fdb_pin)(struct port *p, const uint8_t mac[6], uint16_t vlan,
+		       const char *dst, char *err);
+	void (*fdb_forget)(struct port *p, const uint8_t *mac, uint16_t vlan);
 };
 
 struct port {
@@ -227,6 +246,8 @@ struct port {
 	char *spec;			/* as given; children: parent's */
 	char peer[PORT_PEER_MAX];	/* peer address, for show */
 	struct loop_fd lfd;		/* main fd; EPOLLOUT when backlogged */
+	struct loop_fd *tx_lfd;		/* NULL, or the kind's fd that is
+					 * armed for EPOLLOUT instead */
 	struct loop_defer free_defer;
 	struct port_counters c;
 	unsigned int n_children;
@@ -235,6 +256,9 @@ struct port {
 	unsigned int fwd_index;		/* in bridge->fwd[] while UP */
 	uint32_t max_macs, n_macs;
 	struct port_vlan vlan;
+	bool vlan_by_kind;	/* the kind sets pkt->vlan on input and reads
+				 * it on output (VXLAN's VNI map): the bridge
+				 * neither parses nor adds tags for it */
 	uint32_t offloads;		/* VNET_OFF_* taken as they are */
 	uint64_t learn_key, learn_gen;	/* last source learned: skip repeats */
 	uint32_t learn_sec;

@@ -42,6 +42,7 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 	json_t *mac = json_object_get(o, "mac");
 	json_t *vlan = json_object_get(o, "vlan");
 	json_t *reset = json_object_get(o, "reset");
+	json_t *dst = json_object_get(o, "dst");
 	bool need_port = req->cmd == CTL_CMD_PORT_DEL ||
 			 req->cmd == CTL_CMD_FDB_ADD;
 	bool need_mac = req->cmd == CTL_CMD_FDB_ADD ||
@@ -71,6 +72,16 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 		return fail(code, CTL_ERR_BAD_REQUEST, err,
 			    "'vlan' must be an integer from 0 to 4094", NULL);
 	req->vlan = vlan ? (uint16_t)json_integer_value(vlan) : 0;
+	if (dst) {
+		const char *d = json_string_value(dst);
+
+		if (req->cmd != CTL_CMD_FDB_ADD || !d || !*d ||
+		    strlen(d) >= sizeof(req->dst))
+			return fail(code, CTL_ERR_BAD_REQUEST, err,
+				    "'dst' is an address, for fdb-add only",
+				    NULL);
+		memcpy(req->dst, d, strlen(d) + 1);
+	}
 	if (reset && !json_is_boolean(reset))
 		return fail(code, CTL_ERR_BAD_REQUEST, err,
 			    "'reset' must be true or false", NULL);

@@ -25,7 +25,7 @@ enum ctl_cmd {
 	CTL_CMD_PORT_ADD,	/* spec */
 	CTL_CMD_PORT_DEL,	/* port */
 	CTL_CMD_FDB_FLUSH,	/* port? */
-	CTL_CMD_FDB_ADD,	/* mac, port, vlan? */
+	CTL_CMD_FDB_ADD,	/* mac, port, vlan?, dst? */
 	CTL_CMD_FDB_DEL,	/* mac, vlan? */
 };
 
@@ -38,6 +38,7 @@ struct ctl_req {
 	char spec[CTL_SPEC_MAX];	/* port-add */
 	uint8_t mac[6];			/* fdb-add, fdb-del */
 	uint16_t vlan;			/* fdb-add, fdb-del; 0 if absent */
+	char dst[CTL_ARG_MAX];		/* fdb-add: a tunnel endpoint, or "" */
 	bool reset;			/* stats */
 };
 

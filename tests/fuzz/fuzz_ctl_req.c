@@ -43,6 +43,8 @@ check_request(const struct ctl_req *req)
 	FUZZ_CHECK(memchr(req->port, '\0', sizeof(req->port)));
 	FUZZ_CHECK(memchr(req->spec, '\0', sizeof(req->spec)));
 	FUZZ_CHECK(req->vlan <= 4094);
+	FUZZ_CHECK(memchr(req->dst, '\0', sizeof(req->dst)));
+	FUZZ_CHECK(!req->dst[0] || req->cmd == CTL_CMD_FDB_ADD);
 	switch (req->cmd) {
 	case CTL_CMD_PORT_ADD: {
 		struct opts *o = malloc(sizeof(*o));
