@@ -855,7 +855,8 @@ vx_open(struct port *p, struct opts *o, char *err)
 		vtep_addr_format(&m->remotes[0], text, sizeof(text));
 	else
 		vtep_addr_format(&m->local, text, sizeof(text));
-	snprintf(p->peer, sizeof(p->peer), "%s:%u", text, m->port);
+	snprintf(p->peer, sizeof(p->peer),
+		 m->family == AF_INET6 ? "[%s]:%u" : "%s:%u", text, m->port);
 	m->rx = calloc(1, sizeof(*m->rx));
 	if (!m->rx)
 		return ERR_SET(err, -ENOMEM, "out of memory");
