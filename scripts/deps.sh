@@ -12,10 +12,11 @@ DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev)
 # kernel and busybox, which the tests fetch with apt-get download), network
 # namespaces (iproute2, util-linux), JSON on the command line (jq), TCP
 # through tap and packet ports (iperf3, ping from iputils-ping, socat for a
-# checksummed bulk transfer to a guest).
+# checksummed bulk transfer to a guest), VXLAN datagrams read from the
+# underlay (tcpdump) and hand-made ones sent to it (python3).
 DEPS_TEST=("${DEPS_BUILD[@]}" libcmocka-dev clang libclang-rt-14-dev
 	qemu-system-x86 iproute2 util-linux procps jq cpio xz-utils zstd
-	kmod iperf3 iputils-ping socat)
+	kmod iperf3 iputils-ping socat tcpdump python3)
 
 deps_missing() {
 	local p

@@ -126,9 +126,10 @@ counter() {
 # check_conservation: the equations of docs/architecture.md hold for every
 # port and for the totals:
 #   rx         = rx_fwd + runt + oversize + no-buffer + bad-src + same-port
-#                + no-port + vlan + bad-vnet-hdr
+#                + no-port + vlan + bad-vnet-hdr + bad-encap + vni
 #   tx_offered = tx + queued + backlog-full + peer-gone + tag-no-buffer
-#                + bad-offload + seg-no-buffer + link-down
+#                + bad-offload + seg-no-buffer + link-down + too-big
+#                + no-vtep
 check_conservation() {
 	local bad show
 	show=$(ctlj show)
@@ -136,11 +137,12 @@ check_conservation() {
 		def ok: .rx == .rx_fwd + .drops.runt + .drops.oversize +
 			.drops."no-buffer" + .drops."bad-src" +
 			.drops."same-port" + .drops."no-port" + .drops.vlan +
-			.drops."bad-vnet-hdr"
+			.drops."bad-vnet-hdr" + .drops."bad-encap" + .drops.vni
 		    and .tx_offered == .tx + .queued + .drops."backlog-full" +
 			.drops."peer-gone" + .drops."tag-no-buffer" +
 			.drops."bad-offload" + .drops."seg-no-buffer" +
-			.drops."link-down";
+			.drops."link-down" + .drops."too-big" +
+			.drops."no-vtep";
 		([.ports[] | select(.counters | ok | not) | .id] +
 		 (if (.totals | ok) then [] else ["totals"] end)) | join(" ")' <<<"$show")
 	[ -z "$bad" ] || fail "conservation broken on: $bad ($show)"
@@ -161,4 +163,78 @@ iperf_tcp() {
 		{ kill "$spid"; fail "iperf3 $name: $(tail -5 "$dir/$name.json")"; }
 	wait "$spid" || true
 	jq -r '.end.sum_received.bytes' "$dir/$name.json"
+}
+
+# --- switches inside network namespaces, underlay captures ------------------
+
+# lanyard_start_in NS ARGS...: lanyard_start, with lanyard inside network
+# namespace NS.  ip netns exec execs lanyard, so $lanyard_pid is its own.
+lanyard_start_in() {
+	local ns=$1 _
+	shift
+	ip netns exec "$ns" "$LANYARD" --ctl "$ctl" "$@" >"$lanyard_log" 2>&1 &
+	lanyard_pid=$!
+	for _ in $(seq 100); do
+		"$LANYARDCTL" --ctl "$ctl" version >/dev/null 2>&1 && return 0
+		kill -0 "$lanyard_pid" 2>/dev/null || fail "lanyard (in $ns) exited at start"
+		sleep 0.1
+	done
+	fail "lanyard (in $ns) not answering after 10 s"
+}
+
+# capture_start NAME NS IF FILTER...: tcpdump on IF inside namespace NS,
+# headers only, into $dir/NAME.pcap; listening when this returns.  Killed
+# by PID at exit like the peers.
+capture_start() {
+	local name=$1 ns=$2 ifc=$3
+	shift 3
+	ip netns exec "$ns" tcpdump -i "$ifc" -s 192 --immediate-mode -U -n -w "$dir/$name.pcap" "$@" \
+		>"$dir/$name.tcpdump" 2>&1 &
+	peer_pids+=($!)
+	eval "cap_$name=$!"
+	wait_for "grep -q 'listening on' $dir/$name.tcpdump" "tcpdump $name"
+}
+
+# capture_stop NAME: end a capture (SIGTERM, by PID) once the last
+# packets are written (immediate mode: each as it comes).
+capture_stop() {
+	local p
+	p=$(eval "echo \$cap_$1")
+	sleep 0.5
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+}
+
+# pcap_vxlan FILE: one line per VXLAN datagram (UDP port 4789) in FILE, as
+# tcpdump decodes it:
+#   OUTER-SRC SPORT OUTER-DST DPORT FLAGS VNI INNER-SRC-MAC INNER-DST-MAC INNER-ETHERTYPE
+# e.g. "192.168.90.1 51234 192.168.90.2 4789 0x08 42 02:.. ff:.. ARP".
+pcap_vxlan() {
+	tcpdump -r "$1" -nn -e 2>/dev/null | awk '
+	function emit() {
+		if (have) print src, sport, dst, dport, flags, vni, smac, dmac, et
+		have = 0
+	}
+	/: VXLAN, flags / {
+		emit()
+		o = $0
+		sub(/^.* length [0-9]+: /, "", o)
+		split(o, a, " ")
+		src = a[1]; dst = a[3]; sub(/:$/, "", dst)
+		sport = src; sub(/^.*\./, "", sport); sub(/\.[0-9]+$/, "", src)
+		dport = dst; sub(/^.*\./, "", dport); sub(/\.[0-9]+$/, "", dst)
+		flags = "?"; vni = "?"; smac = "?"; dmac = "?"; et = "?"
+		if (match(o, /\(0x[0-9a-f]+\)/)) flags = substr(o, RSTART + 1, RLENGTH - 2)
+		if (match(o, /vni [0-9]+/)) vni = substr(o, RSTART + 4, RLENGTH - 4)
+		have = 1; inner = 0
+		next
+	}
+	have && !inner {	# the line after: the inner frame, with -e
+		split($0, b, " ")
+		smac = b[1]; dmac = b[3]; sub(/,$/, "", dmac); et = b[5]
+		inner = 1
+		next
+	}
+	{ emit() }
+	END { emit() }'
 }
