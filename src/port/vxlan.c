@@ -321,11 +321,13 @@ flush(struct port *p, struct vxlan *m, unsigned int k)
 			continue;
 		if (e == EAGAIN || e == ENOBUFS)
 			break;
-		/* An ICMP error of an earlier datagram, reported late. */
-		if (e == ECONNREFUSED && !retried) {
+		/* Maybe an ICMP error an earlier datagram left on the socket,
+		 * reported now: once more before this one counts as lost. */
+		if (!retried) {
 			retried = true;
 			continue;
 		}
+		retried = false;
 		p->c.errors[PORT_ERR_IO]++;
 		m->send_errors++;
 		log_ratelimited(LOG_LVL_WARN, "port %s: send: %s", p->id,
@@ -823,6 +825,9 @@ open_raw(struct vxlan *m, char *err)
 		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)))
 			goto fail;
 	}
+	v = 4 << 20;	/* room for bursts times remotes ahead of a NIC */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 		       sizeof(prog)) ||
 	    bind(fd, &b.sa, addr_len(&b)) ||
