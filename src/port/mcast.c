@@ -254,13 +254,6 @@ mcast_close(struct port *p)
 }
 
 static void
-mcast_fail(struct port *p, const char *why)
-{
-	/* The group has no peer to lose; stay up. */
-	log_ratelimited(LOG_LVL_WARN, "port %s: %s", p->id, why);
-}
-
-static void
 mcast_qemu_hint(const struct port *p, char *buf, size_t len)
 {
 	snprintf(buf, len, "-netdev socket,id=%s,mcast=%s", p->id, p->peer);
@@ -273,6 +266,6 @@ const struct port_ops mcast_ops = {
 	.rx_burst = mcast_rx_burst,
 	.tx_burst = mcast_tx_burst,
 	.close = mcast_close,
-	.fail = mcast_fail,
+	.fail = port_fail_stay_up,
 	.qemu_hint = mcast_qemu_hint,
 };

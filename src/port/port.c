@@ -679,6 +679,18 @@ port_fail(struct port *p, const char *why)
 }
 
 /**
+ * port_fail_stay_up() - an ops->fail for kinds with no single peer to lose
+ * (a multicast group, a tunnel): the error is logged, the port stays up
+ * @p:   the port
+ * @why: for the log
+ */
+void
+port_fail_stay_up(struct port *p, const char *why)
+{
+	log_ratelimited(LOG_LVL_WARN, "port %s: %s", p->id, why);
+}
+
+/**
  * port_count_rx_drop() - count a frame received and dropped before it got
  * a packet buffer (no buffer, too long)
  * @p:     the ingress port

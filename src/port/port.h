@@ -312,6 +312,7 @@ struct port *port_spawn(struct port *listener, const struct port_ops *ops,
 void port_set_up(struct port *p);
 void port_set_down(struct port *p, const char *why);
 void port_fail(struct port *p, const char *why);
+void port_fail_stay_up(struct port *p, const char *why);
 void port_destroy(struct port *p, const char *why);
 struct port *port_find(struct sw *sw, const char *id);
 void port_rx(struct port *p);

@@ -21,36 +21,36 @@
  *
  * Transmit: each frame goes to the VTEP its destination MAC was learned
  * from, or, for broadcast, multicast and unknown unicast, to every remote
- * (head-end replication) or to the group.  With CAP_NET_RAW the outer UDP
- * header is written into the frame's headroom and sent on a raw socket, so
- * the source port is a hash of the inner flow (49152-65535, as RFC 7348
- * recommends, for ECMP in the underlay); the kernel adds the IP header.
- * Without it the datagrams leave from the bound socket, whose port is
- * then the source port of every packet ("srcport=fixed" in show).  Either
- * way the VXLAN header goes into the headroom and one sendmmsg() carries
- * a burst: no copy of the frame, one syscall per burst and not per remote.
- * Over IPv4 the UDP checksum is 0 (RFC 7348 §5; the kernel accepts it);
- * over IPv6 the kernel computes it (IPV6_CHECKSUM), as receivers need.
+ * (head-end replication) or to the group.  The VXLAN header is written
+ * into the frame's headroom (no copy) and the kernel adds UDP and IP.  It
+ * leaves by one of VX_TX_SOCKS UDP sockets bound to ports in 49152-65535,
+ * picked by a hash of the inner flow, so the source port follows the flow
+ * (RFC 7348, for ECMP in the underlay) without any privilege; one
+ * sendmmsg() carries a burst's run of frames on one socket.  A TCP
+ * super-frame from a tap is not cut by port_xmit(): send_super() lays its
+ * segments out behind their headers and hands them over as UDP GSO sends,
+ * which a veth carries whole to the peer and a NIC segments itself.  UDP
+ * checksums are the kernel's (offloaded where the device can).
  *
  * Size: an inner frame longer than the underlay MTU less 36 (IPv4) or 56
  * (IPv6) bytes is dropped and counted (too-big); nothing is fragmented.
  * The underlay MTU is that of the interface holding 'local' (or 'dev'),
  * or mtu=.  Hosts behind the switch therefore use an MTU of 1450 over a
- * 1500-byte underlay, as behind a kernel vxlan device.  The port takes no
- * offloads: super-frames are cut into segments before they reach it.
+ * 1500-byte underlay, as behind a kernel vxlan device; a super-frame's
+ * segments are checked, not the super-frame.
  *
  * Errors: a remote that is unreachable costs its own copy (counted as an
- * io error), never the burst; an ICMP error queued on the raw socket is
- * read and cleared where it would otherwise spin the loop.
+ * io error), never the burst.  A full socket buffer leaves the frame at
+ * the head of the backlog and arms EPOLLOUT on that socket (p->tx_lfd).
  */
 #include "port/port.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <linux/filter.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -64,15 +64,26 @@
 #include "proto/eth.h"
 #include "proto/gso.h"
 #include "proto/vlan.h"
+#include "proto/vnet.h"
 #include "proto/vxlan.h"
 
 #define VX_READS_PER_ITER 4
 #define VX_REMOTES_MAX 32
 #define VX_VNIS_MAX 64
 #define VX_TX_MSGS 128		/* datagrams per sendmmsg() */
-#define VX_HDR_RAW (8 + VXLAN_HLEN)	/* UDP + VXLAN, raw socket */
+#define VX_TX_SOCKS 8		/* source ports a flow hash picks from */
+#define VX_SPORT_TRIES 64	/* binds tried for each */
+#define VX_GSO_MAX 65000	/* bytes per UDP_SEGMENT send (< 65507) */
+#define VX_GSO_SEGS_MAX 64	/* datagrams per UDP_SEGMENT send */
 #define VX_AGE_TICK_MAX 10	/* seconds between ageing scans, at most */
 #define VX_VTEP_LIST_MAX 16	/* VTEPs named in show */
+
+/* One sending socket: bound to local and a port of 49152-65535. */
+struct vx_tx {
+	struct loop_fd lfd;	/* armed for EPOLLOUT when it was full */
+	struct port *owner;
+	uint16_t sport;
+};
 
 struct vx_vni {
 	uint32_t vni;
@@ -82,8 +93,6 @@ struct vx_vni {
 struct vxlan {
 	struct port *owner;	/* the port this is the state of */
 	int family;
-	int tx_fd;		/* the raw socket, or rx socket (p->lfd) */
-	bool raw;
 	bool group_mode;
 	bool learning;
 	uint16_t port;		/* UDP destination port, host order */
@@ -101,7 +110,7 @@ struct vxlan {
 	uint16_t vni_of_vlan[4096];	/* vnis[] index + 1, 0 = none */
 	unsigned int last_vni;		/* receive: index of the last hit */
 	struct vtep_table vteps;
-	struct loop_fd tx_lfd;
+	struct vx_tx tx[VX_TX_SOCKS];
 	struct loop_timer ager;
 	unsigned int tx_resume;	/* datagrams of the head frame sent */
 	uint64_t sent, send_errors;
@@ -111,6 +120,7 @@ struct vxlan {
 	struct iovec iovs[PKT_BURST];
 	uint8_t msg_frame[VX_TX_MSGS];	/* frame index of each datagram */
 	uint8_t msg_dest[VX_TX_MSGS];	/* its destination's index */
+	uint8_t *gso_buf;	/* a super-frame's segments, VX_GSO_MAX */
 };
 
 static struct vxlan *
@@ -129,7 +139,7 @@ addr_len(const union vtep_addr *a)
 static void
 set_port(const struct vxlan *m, union vtep_addr *a)
 {
-	uint16_t port = m->raw ? 0 : htons(m->port);
+	uint16_t port = htons(m->port);
 
 	if (a->sa.sa_family == AF_INET6)
 		a->v6.sin6_port = port;
@@ -234,31 +244,55 @@ vx_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 
 /* --- transmit ------------------------------------------------------------ */
 
+/* The VNI index a frame from the bridge travels with, or -1. */
+static int
+tx_vni(const struct vxlan *m, const struct pkt *pkt)
+{
+	unsigned int vi;
+
+	if (!m->vnis[0].vlan)
+		return 0;
+	vi = m->vni_of_vlan[pkt->vlan & 0xfff];	/* the bridge only sends */
+	return vi ? (int)vi - 1 : -1;		/* members: never -1 */
+}
+
 /*
- * Where @pkt goes: the learned VTEP of its destination, or every remote.
- * Writes the outer headers into its headroom and its iovec.  Return: the
- * destinations (*one set to the learned one), 0 if the frame is dropped
- * (counted, to be put by the caller).
+ * Where @pkt goes: the learned VTEP of its destination (*one), or every
+ * remote.  Finishes a partial checksum, checks the size (a super-frame's
+ * by its segments), writes the VXLAN header into the headroom and the
+ * frame's iovec.  Return: the number of destinations, 0 if the frame is
+ * dropped (counted, to be put by the caller).
  */
 static unsigned int
 prepare(struct port *p, struct vxlan *m, struct pkt *pkt, struct iovec *iov,
 	const union vtep_addr **one)
 {
-	unsigned int vi = 0, hl = m->raw ? VX_HDR_RAW : VXLAN_HLEN;
 	const struct vtep_entry *e = NULL;
-	uint8_t *h;
+	uint32_t seg_len = pkt->len;
+	const char *why;
+	int vi = tx_vni(m, pkt);
 
-	if (unlikely(pkt->len > m->frame_max)) {
+	if (pkt->off.gso_type) {
+		struct gso_iter it;
+
+		/* port_xmit() checked the request; this, the frame */
+		if (gso_start(&it, pkt->data, pkt->len, &pkt->off, &why) < 0) {
+			p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+			return 0;
+		}
+		seg_len = (uint32_t)pkt->off.hdr_len + pkt->off.gso_size;
+	} else if (pkt_has_off(pkt) &&
+		 csum_finish(pkt->data, pkt->len, &pkt->off, &why)) {
+		p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+		return 0;
+	}
+	if (unlikely(seg_len > m->frame_max)) {
 		p->c.drops[PORT_DROP_TOO_BIG]++;
 		return 0;
 	}
-	if (m->vnis[0].vlan) {
-		vi = m->vni_of_vlan[pkt->vlan & 0xfff];
-		if (unlikely(!vi)) {	/* the bridge only sends members */
-			p->c.drops[PORT_DROP_NO_VTEP]++;
-			return 0;
-		}
-		vi--;
+	if (unlikely(vi < 0)) {
+		p->c.drops[PORT_DROP_NO_VTEP]++;
+		return 0;
 	}
 	*one = NULL;
 	if (!eth_is_multicast(eth_dst(pkt->data))) {
@@ -272,42 +306,40 @@ prepare(struct port *p, struct vxlan *m, struct pkt *pkt, struct iovec *iov,
 		p->c.drops[PORT_DROP_NO_VTEP]++;
 		return 0;
 	}
-	ASSERT(pkt->data - pkt->head >= VX_HDR_RAW);
-	h = pkt->data - hl;
-	if (m->raw)
-		vxlan_udp_write(h, vxlan_src_port(pkt->data, pkt->len),
-				m->port,
-				(uint16_t)(VX_HDR_RAW + pkt->len));
-	vxlan_hdr_write(h + hl - VXLAN_HLEN, m->vnis[vi].vni);
-	iov->iov_base = h;
-	iov->iov_len = hl + pkt->len;
+	ASSERT(pkt->data - pkt->head >= VXLAN_HLEN);
+	vxlan_hdr_write(pkt->data - VXLAN_HLEN, m->vnis[vi].vni);
+	iov->iov_base = pkt->data - VXLAN_HLEN;
+	iov->iov_len = VXLAN_HLEN + pkt->len;
 	return e ? 1 : m->n_remotes;
 }
 
-/* Re-reads an error an ICMP message left on the raw socket. */
-static int
-take_error(int fd)
+/* The sending socket of @pkt's flow. */
+static unsigned int
+tx_sock(const struct pkt *pkt)
 {
-	int e = 0;
-	socklen_t l = sizeof(e);
+	return vxlan_src_port(pkt->data, pkt->len) % VX_TX_SOCKS;
+}
 
-	getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l);
-	return e;
+static void
+send_error(struct port *p, struct vxlan *m, int e)
+{
+	p->c.errors[PORT_ERR_IO]++;
+	m->send_errors++;
+	log_ratelimited(LOG_LVL_WARN, "port %s: send: %s", p->id, strerror(e));
 }
 
 /*
- * Sends msgs[0..k).  Return: how many left the socket (all of them but
- * those after a full socket buffer).  A datagram the kernel refuses for
- * its own reasons (no route to that remote) is skipped and counted.
+ * Sends msgs[0..k) on socket @ti.  Return: how many left (all but those
+ * after a full socket buffer).  A datagram the kernel refuses for its own
+ * reasons (no route to that remote) is skipped and counted.
  */
 static unsigned int
-flush(struct port *p, struct vxlan *m, unsigned int k)
+flush(struct port *p, struct vxlan *m, unsigned int ti, unsigned int k)
 {
 	unsigned int pos = 0;
-	bool retried = false;
 
 	while (pos < k) {
-		int r = sendmmsg(m->tx_fd, m->msgs + pos, k - pos,
+		int r = sendmmsg(m->tx[ti].lfd.fd, m->msgs + pos, k - pos,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 		int e;
 
@@ -321,46 +353,131 @@ flush(struct port *p, struct vxlan *m, unsigned int k)
 			continue;
 		if (e == EAGAIN || e == ENOBUFS)
 			break;
-		/* Maybe an ICMP error an earlier datagram left on the socket,
-		 * reported now: once more before this one counts as lost. */
-		if (!retried) {
-			retried = true;
-			continue;
-		}
-		retried = false;
-		p->c.errors[PORT_ERR_IO]++;
-		m->send_errors++;
-		log_ratelimited(LOG_LVL_WARN, "port %s: send: %s", p->id,
-				strerror(e));
+		send_error(p, m, e);
 		pos++;
 	}
 	return pos;
+}
+
+/*
+ * Fills m->gso_buf with the next whole segments of @it, each behind its own
+ * copy of the VXLAN header @vxh, at most VX_GSO_SEGS_MAX and VX_GSO_MAX
+ * bytes.  Return: bytes filled (0: no segment left); *segs, and *chunk set
+ * to the first datagram's length (every one but the last has it).
+ */
+static uint32_t
+fill_segments(struct vxlan *m, struct gso_iter *it, const uint8_t *vxh,
+	      unsigned int *segs, uint32_t *chunk)
+{
+	uint32_t pos = 0, len;
+
+	*segs = 0;
+	while (*segs < VX_GSO_SEGS_MAX &&
+	       pos + VXLAN_HLEN + m->frame_max <= VX_GSO_MAX &&
+	       (len = gso_next(it, m->gso_buf + pos + VXLAN_HLEN,
+			       m->frame_max))) {
+		memcpy(m->gso_buf + pos, vxh, VXLAN_HLEN);
+		if (!*segs)
+			*chunk = VXLAN_HLEN + len;
+		pos += VXLAN_HLEN + len;
+		(*segs)++;
+	}
+	return pos;
+}
+
+/*
+ * A TCP super-frame: its segments, each behind its own VXLAN header, go
+ * to each destination as UDP GSO sends (UDP_SEGMENT) of up to VX_GSO_MAX
+ * bytes, so the underlay carries them whole as far as the kernel can (a
+ * veth: to the peer; a NIC: to its segmentation offload).  Destinations
+ * from *@d on; on a full socket *@d is left at the one that did not get
+ * everything, which gets the whole frame again next time (a duplicate
+ * TCP segment or two, never a lost one).  Return: 0, or -EAGAIN.
+ */
+static int
+send_super(struct port *p, struct vxlan *m, struct pkt *pkt, unsigned int ti,
+	   const union vtep_addr *one, unsigned int nd, unsigned int *d)
+{
+	const uint8_t *vxh = pkt->data - VXLAN_HLEN;	/* prepare() wrote it */
+
+	for (; *d < nd; (*d)++) {
+		const union vtep_addr *a = one ? one : &m->remotes[*d];
+		char cbuf[CMSG_SPACE(sizeof(uint16_t))] = { 0 };
+		struct iovec iov = { .iov_base = m->gso_buf };
+		struct msghdr h = { .msg_name = (void *)a,
+				    .msg_namelen = addr_len(a),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1 };
+		struct gso_iter it;
+		const char *why;
+		unsigned int segs;
+		uint32_t chunk = 0;
+		uint16_t gso;
+
+		if (gso_start(&it, pkt->data, pkt->len, &pkt->off, &why) < 0)
+			return 0;	/* prepare() took it: cannot happen */
+		while ((iov.iov_len = fill_segments(m, &it, vxh, &segs,
+						    &chunk))) {
+			h.msg_control = NULL;
+			h.msg_controllen = 0;
+			if (segs > 1) {
+				struct cmsghdr *c;
+
+				h.msg_control = cbuf;
+				h.msg_controllen = sizeof(cbuf);
+				c = CMSG_FIRSTHDR(&h);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+				gso = (uint16_t)chunk;
+				memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+			}
+			if (sendmsg(m->tx[ti].lfd.fd, &h,
+				    MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+				m->sent += segs;
+			else if (errno == EAGAIN || errno == ENOBUFS)
+				return -EAGAIN;
+			else
+				send_error(p, m, errno);
+		}
+	}
+	return 0;
 }
 
 static int
 vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 {
 	struct vxlan *m = vx_of(p);
-	unsigned int k = 0, done;
+	unsigned int k = 0, ti = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		const union vtep_addr *one;
 		unsigned int nd = prepare(p, m, pkts[i], &m->iovs[i], &one);
 		unsigned int d = i == 0 ? m->tx_resume : 0;
+		unsigned int fti = nd ? tx_sock(pkts[i]) : ti;
 
-		if (nd == 0) {
-			/* Dropped: only once all before it have left. */
-			if (k) {
-				unsigned int s = flush(p, m, k);
+		/* Datagrams so far leave first: frames are taken in order. */
+		if (k && (!nd || fti != ti || pkts[i]->off.gso_type)) {
+			unsigned int s = flush(p, m, ti, k);
 
-				if (s < k) {
-					k = s;
-					goto stalled_at;
-				}
-				k = 0;
+			if (s < k) {
+				k = s;
+				goto stalled_at;
 			}
+			k = 0;
+		}
+		ti = fti;
+		if (nd == 0) {
 			pkt_put(pkts[i]);
 			pkts[i] = NULL;
+			continue;
+		}
+		if (pkts[i]->off.gso_type) {
+			if (send_super(p, m, pkts[i], ti, one, nd, &d)) {
+				m->tx_resume = d;
+				p->tx_lfd = &m->tx[ti].lfd;
+				return (int)i;
+			}
 			continue;
 		}
 		for (; d < nd; d++) {
@@ -368,7 +485,7 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 			struct msghdr *h = &m->msgs[k].msg_hdr;
 
 			if (k == VX_TX_MSGS) {
-				unsigned int s = flush(p, m, k);
+				unsigned int s = flush(p, m, ti, k);
 
 				if (s < k) {
 					k = s;
@@ -377,20 +494,17 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 				k = 0;
 				h = &m->msgs[0].msg_hdr;
 			}
-			h->msg_name = (void *)a;
-			h->msg_namelen = addr_len(a);
-			h->msg_iov = &m->iovs[i];
-			h->msg_iovlen = 1;
-			h->msg_control = NULL;
-			h->msg_controllen = 0;
-			h->msg_flags = 0;
+			*h = (struct msghdr){ .msg_name = (void *)a,
+					      .msg_namelen = addr_len(a),
+					      .msg_iov = &m->iovs[i],
+					      .msg_iovlen = 1 };
 			m->msg_frame[k] = (uint8_t)i;
 			m->msg_dest[k] = (uint8_t)d;
 			k++;
 		}
 	}
 	if (k) {
-		unsigned int s = flush(p, m, k);
+		unsigned int s = flush(p, m, ti, k);
 
 		if (s < k) {
 			k = s;
@@ -401,29 +515,21 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 	return (int)n;
 
 stalled_at:
-	/* msgs[k] did not leave: its frame is the head of the next call. */
-	done = m->msg_frame[k];
+	/* msgs[k] did not leave: its frame is the head of the next call,
+	 * and its socket's EPOLLOUT says when to try again. */
 	m->tx_resume = m->msg_dest[k];
-	return (int)done;
+	p->tx_lfd = &m->tx[ti].lfd;
+	return (int)m->msg_frame[k];
 }
 
-/* The raw socket: writable again, or an ICMP error to clear. */
+/* A sending socket has room again. */
 static void
 vx_on_tx_fd(struct loop_fd *lfd, uint32_t events)
 {
-	struct vxlan *m = container_of(lfd, struct vxlan, tx_lfd);
-	struct port *p = m->owner;
+	struct vx_tx *t = container_of(lfd, struct vx_tx, lfd);
 
-	if (events & EPOLLERR) {
-		int e = take_error(lfd->fd);
-
-		if (e)
-			log_ratelimited(LOG_LVL_INFO,
-					"port %s: the underlay reports: %s",
-					p->id, strerror(e));
-	}
-	if (events & EPOLLOUT)
-		port_tx_ready(p);
+	if (events & (EPOLLOUT | EPOLLERR))
+		port_tx_ready(t->owner);
 }
 
 /* --- ageing -------------------------------------------------------------- */
@@ -795,49 +901,56 @@ open_rx(struct port *p, struct vxlan *m, char *err)
 }
 
 /*
- * The raw socket the datagrams leave by, so the source port can follow
- * the inner flow; -EPERM without CAP_NET_RAW.  It receives nothing: a
- * filter refuses the copies of UDP traffic raw sockets are given.
+ * The sending sockets: VX_TX_SOCKS UDP sockets bound to local and ports of
+ * 49152-65535 (RFC 7348's range), each picked by a hash of the inner flow,
+ * so the source port follows the flow with no privilege.  UDP sockets
+ * also take GSO sends, which carry a super-frame as one packet as far as
+ * the kernel can.
  */
 static int
-open_raw(struct vxlan *m, char *err)
+open_tx(struct port *p, struct vxlan *m, unsigned int i, char *err)
 {
-	struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0);
-	struct sock_fprog prog = { .len = 1, .filter = &none };
 	union vtep_addr b = m->local;
-	int fd, e, v;
+	int fd, e = EADDRINUSE, v = 4 << 20, ret;
+	uint32_t seed = (uint32_t)getpid() * 2654435761u + i * 40503u;
 
-	m->raw = true;	/* so set_port() gives the raw form */
-	fd = socket(m->family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    IPPROTO_UDP);
+	fd = socket(m->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return errno == EPERM || errno == EACCES
-			       ? -EPERM
-			       : ERR_SET(err, -errno, "raw socket: %s",
-					 strerror(errno));
-	set_port(m, &b);	/* raw: 0 */
-	if (m->family == AF_INET6) {
-		v = 6;	/* offset of the UDP checksum: the kernel fills it */
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &v, sizeof(v)))
-			goto fail;
-	} else {
-		v = IP_PMTUDISC_DONT;	/* DF clear, as the kernel's vxlan */
-		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)))
-			goto fail;
-	}
-	v = 4 << 20;	/* room for bursts times remotes ahead of a NIC */
+		return ERR_SET(err, -errno, "socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-		       sizeof(prog)) ||
-	    bind(fd, &b.sa, addr_len(&b)) ||
-	    (m->group_mode && mcast_tx_opts(m, fd)))
-		goto fail;
-	return fd;
-fail:
-	e = errno;
-	close(fd);
-	return ERR_SET(err, -e, "vxlan: raw socket: %s", strerror(e));
+	v = 1;
+	if (m->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v));
+	v = IP_PMTUDISC_DONT;	/* DF clear, as the kernel's vxlan */
+	if (m->family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	for (unsigned int t = 0; t < VX_SPORT_TRIES && e == EADDRINUSE; t++) {
+		uint16_t port = (uint16_t)(VXLAN_SPORT_MIN +
+					   (seed + t * 7919u) %
+						   (VXLAN_SPORT_MAX -
+						    VXLAN_SPORT_MIN + 1));
+
+		if (m->family == AF_INET6)
+			b.v6.sin6_port = htons(port);
+		else
+			b.v4.sin_port = htons(port);
+		e = bind(fd, &b.sa, addr_len(&b)) ? errno : 0;
+		m->tx[i].sport = port;
+	}
+	if (e || (m->group_mode && mcast_tx_opts(m, fd))) {
+		e = e ? e : errno;
+		close(fd);
+		return ERR_SET(err, -e, "vxlan: sending socket: %s",
+			       strerror(e));
+	}
+	m->tx[i].owner = p;
+	ret = loop_add(port_loop(p), &m->tx[i].lfd, fd, 0, vx_on_tx_fd);
+	if (ret) {
+		close(fd);
+		return ERR_SET(err, ret, "epoll: %s", strerror(-ret));
+	}
+	return 0;
 }
 
 static void vx_close(struct port *p);
@@ -849,8 +962,8 @@ vx_open(struct port *p, struct opts *o, char *err)
 	char text[INET6_ADDRSTRLEN];
 	int fd, ret;
 
-	m->tx_fd = -1;
-	m->tx_lfd.fd = -1;
+	for (unsigned int i = 0; i < VX_TX_SOCKS; i++)
+		m->tx[i].lfd.fd = -1;
 	m->owner = p;
 	if ((ret = vx_keys(p, m, o, err)) || (ret = find_mtu(m, err)))
 		return ret;
@@ -874,26 +987,17 @@ vx_open(struct port *p, struct opts *o, char *err)
 		m->rx = NULL;
 		return ret;
 	}
-	fd = open_raw(m, err);
-	m->raw = fd >= 0;
-	if (fd == -EPERM) {
-		log_info("port %s: no CAP_NET_RAW: every datagram leaves from "
-			 "port %u (no per-flow source port)",
-			 p->id, m->port);
-	} else if (fd < 0) {
-		ret = fd;
+	m->gso_buf = malloc(VX_GSO_MAX);
+	if (!m->gso_buf) {
+		ret = ERR_SET(err, -ENOMEM, "out of memory");
 		goto fail;
-	} else {
-		m->tx_fd = fd;
-		ret = loop_add(port_loop(p), &m->tx_lfd, fd, 0, vx_on_tx_fd);
-		if (ret) {
-			close(fd);
-			m->tx_fd = -1;
-			ERR_SET(err, ret, "epoll: %s", strerror(-ret));
-			goto fail;
-		}
-		p->tx_lfd = &m->tx_lfd;
 	}
+	for (unsigned int i = 0; i < VX_TX_SOCKS; i++)
+		if ((ret = open_tx(p, m, i, err)))
+			goto fail;
+	/* Checksums and TCP super-frames as they are: see send_super(). */
+	p->offloads = VNET_OFF_CSUM | VNET_OFF_TSO4 | VNET_OFF_TSO6 |
+		      VNET_OFF_ECN;
 	for (unsigned int i = 0; i < m->n_remotes; i++)
 		set_port(m, &m->remotes[i]);
 	fd = open_rx(p, m, err);
@@ -907,8 +1011,6 @@ vx_open(struct port *p, struct opts *o, char *err)
 		ERR_SET(err, ret, "epoll: %s", strerror(-ret));
 		goto fail;
 	}
-	if (!m->raw)
-		m->tx_fd = fd;
 	if (m->ageing)
 		loop_timer_arm(port_loop(p), &m->ager,
 			       loop_now(port_loop(p)) + age_tick_ns(m),
@@ -932,25 +1034,21 @@ vx_close(struct port *p)
 		loop_del(port_loop(p), &p->lfd);
 		close(fd);
 	}
-	if (m->raw && m->tx_lfd.fd >= 0) {
-		int fd = m->tx_lfd.fd;
+	for (unsigned int i = 0; i < VX_TX_SOCKS; i++) {
+		int fd = m->tx[i].lfd.fd;
 
-		loop_del(port_loop(p), &m->tx_lfd);
+		if (fd < 0)
+			continue;
+		loop_del(port_loop(p), &m->tx[i].lfd);
 		close(fd);
+		m->tx[i].lfd.fd = -1;
 	}
 	p->tx_lfd = NULL;
-	m->tx_fd = -1;
-	m->raw = false;
+	free(m->gso_buf);
+	m->gso_buf = NULL;
 	vtep_fini(&m->vteps);
 	free(m->rx);
 	m->rx = NULL;
-}
-
-static void
-vx_fail(struct port *p, const char *why)
-{
-	/* A tunnel has no single peer to lose: stay up. */
-	log_ratelimited(LOG_LVL_WARN, "port %s: %s", p->id, why);
 }
 
 /* --- control ------------------------------------------------------------- */
@@ -1020,8 +1118,11 @@ vx_info(const struct port *p, json_t *o)
 	n = vtep_distinct(&m->vteps, seen, VX_VTEP_LIST_MAX);
 	format_addrs(seen, n, text, sizeof(text));
 	json_object_set_new(o, "vtep_list", json_string(text));
-	json_object_set_new(o, "srcport",
-			    json_string(m->raw ? "hash" : "fixed"));
+	text[0] = '\0';
+	for (unsigned int i = 0, l = 0; i < VX_TX_SOCKS; i++)
+		l += (unsigned int)snprintf(text + l, sizeof(text) - l, "%s%u",
+					    i ? "," : "", m->tx[i].sport);
+	json_object_set_new(o, "srcports", json_string(text));
 	json_object_set_new(o, "sent", json_integer((json_int_t)m->sent));
 	json_object_set_new(o, "send_errors",
 			    json_integer((json_int_t)m->send_errors));
@@ -1103,7 +1204,7 @@ const struct port_ops vxlan_ops = {
 	.rx_burst = vx_rx_burst,
 	.tx_burst = vx_tx_burst,
 	.close = vx_close,
-	.fail = vx_fail,
+	.fail = port_fail_stay_up,
 	.info = vx_info,
 	.fdb_dst = vx_fdb_dst,
 	.fdb_pin = vx_fdb_pin,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vxlan.c - reading and writing the VXLAN and outer UDP headers, and the
+ * vxlan.c - reading and writing the VXLAN header, and the
  * outer source port's flow hash.  See vxlan.h.
  *
  * The flow hash reads the inner frame the way an underlay router's ECMP
@@ -240,28 +240,6 @@ vxlan_hdr_write(uint8_t out[VXLAN_HLEN], uint32_t vni)
 	out[5] = (uint8_t)(vni >> 8);
 	out[6] = (uint8_t)vni;
 	out[7] = 0;
-}
-
-/**
- * vxlan_udp_write() - write an outer UDP header
- * @out:     VXLAN_UDP_HLEN (8) bytes
- * @sport:   source port, host order
- * @dport:   destination port, host order
- * @udp_len: UDP header + VXLAN header + inner frame, host order
- *
- * The checksum is left 0: "no checksum" over IPv4 (RFC 7348 says SHOULD);
- * over IPv6 the caller, or the kernel, fills it in.
- */
-void
-vxlan_udp_write(uint8_t out[VXLAN_UDP_HLEN], uint16_t sport, uint16_t dport,
-                uint16_t udp_len)
-{
-	const uint16_t fields[4] = {sport, dport, udp_len, 0};
-
-	for (int i = 0; i < 4; i++) {
-		out[2 * i] = (uint8_t)(fields[i] >> 8);
-		out[2 * i + 1] = (uint8_t)fields[i];
-	}
 }
 
 /**

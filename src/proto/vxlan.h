@@ -39,8 +39,6 @@
 #define VXLAN_SPORT_MIN 49152
 #define VXLAN_SPORT_MAX 65535
 
-#define VXLAN_UDP_HLEN 8
-
 enum vxlan_status {
 	VXLAN_OK = 0,
 	VXLAN_SHORT,        /* fewer than VXLAN_HLEN + 14 bytes */
@@ -50,8 +48,6 @@ enum vxlan_status {
 
 enum vxlan_status vxlan_parse(const uint8_t *dgram, size_t len, uint32_t *vni);
 void vxlan_hdr_write(uint8_t out[VXLAN_HLEN], uint32_t vni);
-void vxlan_udp_write(uint8_t out[VXLAN_UDP_HLEN], uint16_t sport,
-                     uint16_t dport, uint16_t udp_len);
 uint16_t vxlan_src_port(const uint8_t *frame, uint32_t len);
 const char *vxlan_status_name(enum vxlan_status s);
 

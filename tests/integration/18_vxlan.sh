@@ -8,7 +8,8 @@
 # 1450 as behind a kernel vxlan device).
 #  a) three lanyards, a full mesh of remote= lists: all 6 guest pairs ping
 #     without loss; show -j info reads the configuration back (vni,
-#     remotes, port, mtu 1500, frame_max 1464, learning, srcport=hash) and
+#     remotes, port, mtu 1500, frame_max 1464, learning, 8 srcports in
+#     49152-65535) and
 #     vtep_list holds the two peers' underlay addresses; the MAC table has
 #     each remote guest on the vxlan port with "dst" = its host's address;
 #     counters move and conserve, no drops but same-port;
@@ -36,8 +37,8 @@
 #     not take their own looped-back sends for a peer's;
 #  h) unprivileged: a lanyard as nobody without any capability (ctl socket
 #     in nobody's directory, its guest on a tap made for nobody) talks to a
-#     root lanyard: show says srcport=fixed, and its datagrams leave from
-#     port 4789 while the root one's come from 49152-65535.
+#     root lanyard: both send from the source ports show lists, all in
+#     49152-65535 (no privilege is needed for per-flow source ports).
 # Every lanyard must exit 0 on SIGTERM with no sanitizer report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -229,10 +230,13 @@ echo "ok: a: all 6 guest pairs ping across three lanyards"
 
 for i in 1 2 3; do
 	others=() ; for j in 1 2 3; do [ "$i" = "$j" ] || others+=("$ul.$j"); done
-	want="kind=vxlan vni=42 local=$ul.$i port=4789 remotes=${others[0]},${others[1]} mtu=1500 frame_max=1464 learning=on srcport=hash"
+	want="kind=vxlan vni=42 local=$ul.$i port=4789 remotes=${others[0]},${others[1]} mtu=1500 frame_max=1464 learning=on"
 	got=$(show_of "h$i" | jq -r '.ports[] | select(.id == "vx") |
-		"kind=\(.kind) vni=\(.info.vni) local=\(.info.local) port=\(.info.port) remotes=\(.info.remotes) mtu=\(.info.mtu) frame_max=\(.info.frame_max) learning=\(.info.learning) srcport=\(.info.srcport)"')
+		"kind=\(.kind) vni=\(.info.vni) local=\(.info.local) port=\(.info.port) remotes=\(.info.remotes) mtu=\(.info.mtu) frame_max=\(.info.frame_max) learning=\(.info.learning)"')
 	[ "$got" = "$want" ] || fail "a: h$i show: got '$got', want '$want'"
+	sp=$(info "h$i" vx srcports)
+	[ "$(tr ',' '\n' <<<"$sp" | awk '$1 >= 49152 && $1 <= 65535' | sort -u | wc -l)" = 8 ] ||
+		fail "a: h$i srcports '$sp': want 8 distinct ports in 49152-65535"
 	vl=$(info "h$i" vx vtep_list | tr ',' '\n' | sort | paste -sd,)
 	[ "$vl" = "${others[0]},${others[1]}" ] ||
 		fail "a: h$i vtep_list '$vl', want ${others[0]},${others[1]}"
@@ -475,8 +479,7 @@ ip -n "${H[2]}" link set lyvxt netns "$Gu"
 ip -n "$Gu" link set lyvxt address "$(mac 20)" mtu 1450
 ip -n "$Gu" addr add "$ov.20/24" dev lyvxt
 ip -n "$Gu" link set lyvxt up
-[ "$(info u2 vx srcport)" = fixed ] || fail "h: unprivileged srcport '$(info u2 vx srcport)', want fixed"
-[ "$(info r1 vx srcport)" = hash ] || fail "h: root srcport '$(info r1 vx srcport)', want hash"
+sp_u=$(info u2 vx srcports) sp_r=$(info r1 vx srcports)
 capture_start unpriv "$LANYARD_TEST_NETNS" u2 udp port 4789
 ping_ok "h: guest 1 (root lanyard) -> tap guest (nobody's lanyard)" "${G[1]}" "$ov.20"
 ping_ok "h: tap guest -> guest 1" "$Gu" "$ov.1"
@@ -485,15 +488,17 @@ pcap_vxlan "$dir/unpriv.pcap" >"$dir/unpriv.txt"
 n_u=$(awk -v s="$ul.2" '$1 == s' "$dir/unpriv.txt" | wc -l)
 n_r=$(awk -v s="$ul.1" '$1 == s' "$dir/unpriv.txt" | wc -l)
 [ "$n_u" -gt 0 ] && [ "$n_r" -gt 0 ] || fail "h: captured $n_u datagrams from nobody's lanyard, $n_r from root's"
-bad=$(awk -v s="$ul.2" '$1 == s && ($2 != 4789 || $4 != 4789 || $5 != "0x08")' "$dir/unpriv.txt")
-[ -z "$bad" ] || fail "h: nobody's lanyard sent from another port than 4789:
+# Each lanyard sends from the ports its show lists, privileged or not.
+for who in "u2 $ul.2 $sp_u" "r1 $ul.1 $sp_r"; do
+	read -r name src list <<<"$who"
+	bad=$(awk -v s="$src" -v l="$list" 'BEGIN { n = split(l, a, ","); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+		$1 == s && (!($2 in ok) || $2 < 49152 || $2 > 65535 || $4 != 4789 || $5 != "0x08")' "$dir/unpriv.txt")
+	[ -z "$bad" ] || fail "h: $name sent from a port not in its srcports ($list):
 $bad"
-bad=$(awk -v s="$ul.1" '$1 == s && ($2 < 49152 || $2 > 65535 || $4 != 4789 || $5 != "0x08")' "$dir/unpriv.txt")
-[ -z "$bad" ] || fail "h: root's lanyard sent from outside 49152-65535:
-$bad"
+done
 conserve u2
 conserve r1
-echo "ok: h: lanyard as nobody, no capabilities: srcport=fixed ($n_u datagrams from 4789), pings a root lanyard (srcport=hash)"
+echo "ok: h: lanyard as nobody, no capabilities, pings a root lanyard; both send from their srcports ($n_u and $n_r datagrams)"
 sw_stop u2
 sw_stop r1
 echo "ok: every lanyard exited 0 without sanitizer reports"

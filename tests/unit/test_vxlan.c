@@ -172,21 +172,6 @@ test_write_reads_back(void **state)
 }
 
 static void
-test_udp_header(void **state)
-{
-	uint8_t u[VXLAN_UDP_HLEN];
-
-	(void)state;
-	memset(u, 0xcc, sizeof(u));
-	vxlan_udp_write(u, 49152, VXLAN_PORT_DEFAULT, 1000);
-	assert_memory_equal(u, "\xc0\x00\x12\xb5\x03\xe8\x00\x00", 8);
-	vxlan_udp_write(u, 65535, 8472, 65535);
-	assert_memory_equal(u, "\xff\xff\x21\x18\xff\xff\x00\x00", 8);
-	vxlan_udp_write(u, 1, 2, 8 + 8 + 14);
-	assert_memory_equal(u, "\x00\x01\x00\x02\x00\x1e\x00\x00", 8);
-}
-
-static void
 test_constants_and_names(void **state)
 {
 	(void)state;
@@ -681,7 +666,6 @@ main(void)
 		cmocka_unit_test(test_parse_bad_reserved),
 		cmocka_unit_test(test_parse_vni),
 		cmocka_unit_test(test_write_reads_back),
-		cmocka_unit_test(test_udp_header),
 		cmocka_unit_test(test_constants_and_names),
 		cmocka_unit_test(test_src_port_range),
 		cmocka_unit_test(test_src_port_same_flow_same_port),
