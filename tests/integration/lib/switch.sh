@@ -45,17 +45,7 @@ switch_cleanup() {
 trap switch_cleanup EXIT
 
 # lanyard_start ARGS...: start lanyard on $ctl, wait until it answers.
-lanyard_start() {
-	"$LANYARD" --ctl "$ctl" "$@" >"$lanyard_log" 2>&1 &
-	lanyard_pid=$!
-	local _
-	for _ in $(seq 100); do
-		"$LANYARDCTL" --ctl "$ctl" version >/dev/null 2>&1 && return 0
-		kill -0 "$lanyard_pid" 2>/dev/null || fail "lanyard exited at start"
-		sleep 0.1
-	done
-	fail "lanyard not answering after 10 s"
-}
+lanyard_start() { lanyard_start_in "" "$@"; }
 
 # lanyard_stop: SIGTERM, and lanyard must exit 0 without sanitizer reports.
 lanyard_stop() {
@@ -168,18 +158,23 @@ iperf_tcp() {
 # --- switches inside network namespaces, underlay captures ------------------
 
 # lanyard_start_in NS ARGS...: lanyard_start, with lanyard inside network
-# namespace NS.  ip netns exec execs lanyard, so $lanyard_pid is its own.
+# namespace NS ("": this one).  ip netns exec execs lanyard, so
+# $lanyard_pid is its own.
 lanyard_start_in() {
-	local ns=$1 _
+	local ns=$1 where=${1:+ (in $1)} _
 	shift
-	ip netns exec "$ns" "$LANYARD" --ctl "$ctl" "$@" >"$lanyard_log" 2>&1 &
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$LANYARD" --ctl "$ctl" "$@" >"$lanyard_log" 2>&1 &
+	else
+		"$LANYARD" --ctl "$ctl" "$@" >"$lanyard_log" 2>&1 &
+	fi
 	lanyard_pid=$!
 	for _ in $(seq 100); do
 		"$LANYARDCTL" --ctl "$ctl" version >/dev/null 2>&1 && return 0
-		kill -0 "$lanyard_pid" 2>/dev/null || fail "lanyard (in $ns) exited at start"
+		kill -0 "$lanyard_pid" 2>/dev/null || fail "lanyard$where exited at start"
 		sleep 0.1
 	done
-	fail "lanyard (in $ns) not answering after 10 s"
+	fail "lanyard$where not answering after 10 s"
 }
 
 # capture_start NAME NS IF FILTER...: tcpdump on IF inside namespace NS,
