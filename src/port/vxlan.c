@@ -260,12 +260,12 @@ tx_vni(const struct vxlan *m, const struct pkt *pkt)
  * Where @pkt goes: the learned VTEP of its destination (*one), or every
  * remote.  Finishes a partial checksum, checks the size (a super-frame's
  * by its segments), writes the VXLAN header into the headroom and the
- * frame's iovec.  Return: the number of destinations, 0 if the frame is
- * dropped (counted, to be put by the caller).
+ * frame's iovec.  Return: the number of destinations, or 0 if the frame
+ * is to be dropped for *@cause (the caller counts it when it takes it).
  */
 static unsigned int
-prepare(struct port *p, struct vxlan *m, struct pkt *pkt, struct iovec *iov,
-	const union vtep_addr **one)
+prepare(struct vxlan *m, struct pkt *pkt, struct iovec *iov,
+	const union vtep_addr **one, enum port_drop *cause)
 {
 	const struct vtep_entry *e = NULL;
 	uint32_t seg_len = pkt->len;
@@ -277,21 +277,21 @@ prepare(struct port *p, struct vxlan *m, struct pkt *pkt, struct iovec *iov,
 
 		/* port_xmit() checked the request; this, the frame */
 		if (gso_start(&it, pkt->data, pkt->len, &pkt->off, &why) < 0) {
-			p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+			*cause = PORT_DROP_BAD_OFFLOAD;
 			return 0;
 		}
 		seg_len = (uint32_t)pkt->off.hdr_len + pkt->off.gso_size;
 	} else if (pkt_has_off(pkt) &&
 		 csum_finish(pkt->data, pkt->len, &pkt->off, &why)) {
-		p->c.drops[PORT_DROP_BAD_OFFLOAD]++;
+		*cause = PORT_DROP_BAD_OFFLOAD;
 		return 0;
 	}
 	if (unlikely(seg_len > m->frame_max)) {
-		p->c.drops[PORT_DROP_TOO_BIG]++;
+		*cause = PORT_DROP_TOO_BIG;
 		return 0;
 	}
 	if (unlikely(vi < 0)) {
-		p->c.drops[PORT_DROP_NO_VTEP]++;
+		*cause = PORT_DROP_NO_VTEP;
 		return 0;
 	}
 	*one = NULL;
@@ -303,7 +303,7 @@ prepare(struct port *p, struct vxlan *m, struct pkt *pkt, struct iovec *iov,
 			*one = &e->dst;
 	}
 	if (!e && !m->n_remotes) {
-		p->c.drops[PORT_DROP_NO_VTEP]++;
+		*cause = PORT_DROP_NO_VTEP;
 		return 0;
 	}
 	ASSERT(pkt->data - pkt->head >= VXLAN_HLEN);
@@ -444,6 +444,21 @@ send_super(struct port *p, struct vxlan *m, struct pkt *pkt, unsigned int ti,
 	return 0;
 }
 
+/*
+ * Socket @ti is full: port.c arms EPOLLOUT on p->tx_lfd, so point it
+ * there, and disarm the socket it pointed to before (else that one, now
+ * writable, would wake the loop for nothing until @ti drains).
+ */
+static void
+wait_on(struct port *p, struct vxlan *m, unsigned int ti)
+{
+	struct loop_fd *old = p->tx_lfd;
+
+	if (old && old != &m->tx[ti].lfd && (old->events & EPOLLOUT))
+		loop_mod(port_loop(p), old, old->events & ~(uint32_t)EPOLLOUT);
+	p->tx_lfd = &m->tx[ti].lfd;
+}
+
 static int
 vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 {
@@ -452,7 +467,8 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 
 	for (unsigned int i = 0; i < n; i++) {
 		const union vtep_addr *one;
-		unsigned int nd = prepare(p, m, pkts[i], &m->iovs[i], &one);
+		enum port_drop cause = PORT_DROP_NO_VTEP;
+		unsigned int nd = prepare(m, pkts[i], &m->iovs[i], &one, &cause);
 		unsigned int d = i == 0 ? m->tx_resume : 0;
 		unsigned int fti = nd ? tx_sock(pkts[i]) : ti;
 
@@ -468,6 +484,7 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 		}
 		ti = fti;
 		if (nd == 0) {
+			p->c.drops[cause]++;
 			pkt_put(pkts[i]);
 			pkts[i] = NULL;
 			continue;
@@ -475,7 +492,7 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 		if (pkts[i]->off.gso_type) {
 			if (send_super(p, m, pkts[i], ti, one, nd, &d)) {
 				m->tx_resume = d;
-				p->tx_lfd = &m->tx[ti].lfd;
+				wait_on(p, m, ti);
 				return (int)i;
 			}
 			continue;
@@ -518,7 +535,7 @@ stalled_at:
 	/* msgs[k] did not leave: its frame is the head of the next call,
 	 * and its socket's EPOLLOUT says when to try again. */
 	m->tx_resume = m->msg_dest[k];
-	p->tx_lfd = &m->tx[ti].lfd;
+	wait_on(p, m, ti);
 	return (int)m->msg_frame[k];
 }
 

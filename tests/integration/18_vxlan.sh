@@ -28,6 +28,8 @@
 #  e) a guest with MTU 1500 over a 1500-byte underlay: a 1514-byte frame
 #     is dropped (too-big, counted once per echo) and the ping fails; a
 #     1464-byte frame passes;
+#  e2) an underlay slower than the traffic: frames wait in the vxlan
+#     port's backlog and overflow it (backlog-full), lanyard does not spin;
 #  f) a VNI map (vni=100:10,200:20): access ports in VLAN 10 and 20 on two
 #     hosts, all four guests in one subnet: VLAN 10 reaches VLAN 10 and 20
 #     reaches 20 across the underlay, never 10 to 20; the capture shows
@@ -363,6 +365,36 @@ d_big=$(($(cnt h1 vx '.drops."too-big"') - b_big))
 ip -n "${G[1]}" link set eth0 mtu 1450
 conserve h1
 echo "ok: e: 1514-byte frames dropped (too-big +2, ping fails), 1464-byte frames pass"
+
+# === e2) an underlay slower than the traffic ===================================
+# A 20 Mbit/s token bucket with a deep queue on h1's underlay: the qdisc
+# holds lanyard's datagrams, its sending socket fills, frames wait in the
+# port's backlog and the rest are dropped there (backlog-full) -- while
+# lanyard sleeps until the socket drains (a loop spinning on a writable
+# socket would burn a CPU: checked as CPU time).  Then the fast underlay
+# is back and traffic flows.
+hz=$(getconf CLK_TCK)
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ip netns exec "${H[1]}" tc qdisc add dev eth0 root tbf rate 20mbit burst 32kb limit 20mb
+b_full=$(cnt h1 vx '.drops."backlog-full"') b_off=$(cnt h1 vx .tx_offered)
+ip netns exec "${G[2]}" iperf3 -s -1 -p 5290 >"$dir/e2-server.log" 2>&1 &
+peer_pids+=($!)
+sleep 0.5
+c0=$(cpu_of "${pid_of[h1]}") s0=$SECONDS
+ip netns exec "${G[1]}" timeout 20 iperf3 -c "$ov.2" -p 5290 -u -b 80M -P 4 -l 1350 -t 3 \
+	>"$dir/e2-client.log" 2>&1 || fail "e2: iperf3 UDP: $(tail -n 3 "$dir/e2-client.log")"
+c1=$(cpu_of "${pid_of[h1]}") s1=$SECONDS
+ip netns exec "${H[1]}" tc qdisc del dev eth0 root
+wait_for "[ \"\$(cnt h1 vx .queued)\" = 0 ]" "e2: h1's vx backlog to drain"
+d_full=$(($(cnt h1 vx '.drops."backlog-full"') - b_full))
+d_off=$(($(cnt h1 vx .tx_offered) - b_off))
+[ "$d_full" -gt 0 ] || fail "e2: no backlog-full drop on h1's vx for $d_off frames into 20 Mbit/s"
+ticks=$((c1 - c0)) secs=$((s1 - s0 > 0 ? s1 - s0 : 1))
+[ "$ticks" -lt $((hz * secs / 2)) ] ||
+	fail "e2: lanyard h1 used $ticks ticks of CPU in $secs s while its underlay was full"
+conserve h1
+ping_ok "e2: after the slow underlay: guest 1 -> guest 2" "${G[1]}" "$ov.2"
+echo "ok: e2: slow underlay: $d_full of $d_off frames dropped at h1's backlog (backlog-full), $ticks CPU ticks in $secs s, then forwarding again"
 
 for i in 1 2 3; do sw_stop "h$i"; done
 echo "ok: a-e: three lanyards exit 0, no sanitizer reports"
