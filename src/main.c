@@ -131,7 +131,7 @@ start(struct app *a, struct cmdline *c, char *err)
 			return ERR_SET(err, ret, "--port %s: %s", c->ports[i],
 				       perr);
 	}
-	return ctl_open(&a->ctl, &a->sw, a->ctl_path, err);
+	return ctl_open(&a->ctl, &a->sw, a->ctl_path, c->ctl_group, err);
 }
 
 int

@@ -57,8 +57,13 @@ connect_ctl(const char *path)
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		fprintf(stderr, "lanyardctl: %s: %s (is lanyard running?)\n",
-			path, strerror(errno));
+		fprintf(stderr, "lanyardctl: %s: %s%s\n", path,
+			strerror(errno),
+			errno == EACCES
+				? " (the socket is lanyard's user's: run as "
+				  "that user or root, or start lanyard with "
+				  "--ctl-group)"
+				: " (is lanyard running?)");
 		if (fd >= 0)
 			close(fd);
 		return -1;

@@ -5,6 +5,8 @@
 #include "ctl/ctl.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -217,6 +219,78 @@ client_on_event(struct loop_fd *lfd, uint32_t events)
 	flush_out(cl);
 }
 
+/* Is @gid among the groups in /proc/@pid/status? */
+static bool
+pid_in_group(pid_t pid, gid_t gid)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (;;) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			found |= (gid_t)g == gid;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Who may talk to the switch: root, lanyard's own user, and with
+ * --ctl-group the members of that group (primary or supplementary).  The
+ * socket's mode already keeps others out; this holds even where the mode
+ * was widened by hand.  A refused peer gets one error line.
+ */
+static bool
+peer_allowed(struct ctl *c, int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	char msg[160];
+	json_t *r;
+	char *text;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) == 0 &&
+	    (cr.uid == 0 || cr.uid == geteuid() ||
+	     (c->has_group &&
+	      (cr.gid == c->group || pid_in_group(cr.pid, c->group)))))
+		return true;
+	snprintf(msg, sizeof(msg),
+		 "uid %u may not use this switch: only root, uid %u%s",
+		 (unsigned int)cr.uid, (unsigned int)geteuid(),
+		 c->has_group ? " and the --ctl-group members"
+			      : " (see --ctl-group)");
+	log_ratelimited(LOG_LVL_WARN, "ctl: refused pid %d: %s", (int)cr.pid,
+			msg);
+	r = json_pack("{si sb s{ss ss}}", "version", CTL_PROTO_VERSION, "ok",
+		      0, "error", "code", CTL_ERR_DENIED, "message", msg);
+	text = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	if (text) {
+		/* A fresh socket's buffer takes one short line. */
+		if (send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) >
+		    0)
+			(void)send(fd, "\n", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		free(text);
+	}
+	json_decref(r);
+	return false;
+}
+
 static void
 listener_on_event(struct loop_fd *lfd, uint32_t events)
 {
@@ -228,6 +302,10 @@ listener_on_event(struct loop_fd *lfd, uint32_t events)
 	fd = accept4(lfd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1)
 		return;
+	if (!peer_allowed(c, fd)) {
+		close(fd);
+		return;
+	}
 	if (c->n_clients >= CTL_MAX_CLIENTS) {
 		log_ratelimited(LOG_LVL_WARN,
 				"ctl: refusing a client: %d connected",
@@ -246,17 +324,40 @@ listener_on_event(struct loop_fd *lfd, uint32_t events)
 	c->n_clients++;
 }
 
+/* --ctl-group: a name from the group database, or a number. */
+static int
+find_group(const char *name, gid_t *gid, char *err)
+{
+	struct group *g = getgrnam(name);
+	char *end;
+	unsigned long n;
+
+	if (g) {
+		*gid = g->gr_gid;
+		return 0;
+	}
+	n = strtoul(name, &end, 10);
+	if (*name && !*end && n < (gid_t)-1) {
+		*gid = (gid_t)n;
+		return 0;
+	}
+	return ERR_SET(err, -EINVAL, "--ctl-group %s: no such group", name);
+}
+
 /**
- * ctl_open() - listen on the control socket @path, mode 0600
- * @c:    the server
- * @sw:   the switch it controls
- * @path: socket path; a stale socket there is replaced, a live one is not
- * @err:  reason on failure
+ * ctl_open() - listen on the control socket @path, mode 0600 (0660 and
+ * group @group with --ctl-group)
+ * @c:     the server
+ * @sw:    the switch it controls
+ * @path:  socket path; a stale socket there is replaced, a live one is not
+ * @group: a group name or number whose members may connect, or NULL
+ * @err:   reason on failure
  *
  * Return: 0 or -errno.
  */
 int
-ctl_open(struct ctl *c, struct sw *sw, const char *path, char *err)
+ctl_open(struct ctl *c, struct sw *sw, const char *path, const char *group,
+	 char *err)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	mode_t old;
@@ -268,6 +369,9 @@ ctl_open(struct ctl *c, struct sw *sw, const char *path, char *err)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return ERR_SET(err, -ENAMETOOLONG, "--ctl %s: path too long",
 			       path);
+	if (group && (ret = find_group(group, &c->group, err)))
+		return ret;
+	c->has_group = group != NULL;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -282,6 +386,9 @@ ctl_open(struct ctl *c, struct sw *sw, const char *path, char *err)
 	old = umask(0177);
 	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
+	if (ret == 0 && c->has_group &&
+	    (chown(path, (uid_t)-1, c->group) || chmod(path, 0660)))
+		ret = -1;
 	if (ret == -1 || listen(fd, 16) == -1) {
 		ret = ERR_SET(err, -errno, "--ctl %s: %s", path,
 			      strerror(errno));

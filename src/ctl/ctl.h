@@ -12,6 +12,8 @@
 #ifndef LANYARD_CTL_CTL_H
 #define LANYARD_CTL_CTL_H
 
+#include <sys/types.h>
+
 #include <jansson.h>
 
 #include "core/loop.h"
@@ -24,9 +26,12 @@ struct ctl {
 	struct loop_fd lfd;
 	char path[108];
 	unsigned int n_clients;
+	bool has_group;		/* --ctl-group: its members may connect */
+	gid_t group;
 };
 
-int ctl_open(struct ctl *c, struct sw *sw, const char *path, char *err);
+int ctl_open(struct ctl *c, struct sw *sw, const char *path,
+	     const char *group, char *err);
 void ctl_close(struct ctl *c);
 json_t *ctl_handle(struct sw *sw, const struct ctl_req *req,
 		   const char **code, char *err);

@@ -36,6 +36,9 @@ const char cmdline_usage[] =
 	"                         listener and a dgram endpoint are created in\n"
 	"                         $XDG_RUNTIME_DIR/lanyard (or /run/lanyard as root)\n"
 	"  -c, --ctl PATH         control socket (default: ctl.sock in that dir)\n"
+	"      --ctl-group GROUP  let members of GROUP (name or gid) use the\n"
+	"                         control socket too (mode 0660); default:\n"
+	"                         only its owner and root (mode 0600)\n"
 	"      --fdb-size N       MAC table capacity (default 65536)\n"
 	"      --ageing SECONDS   forget MACs unseen this long, 0 = never\n"
 	"                         (default 300)\n"
@@ -58,6 +61,7 @@ const char cmdline_usage[] =
 enum opt_id {
 	OPT_PORT = 1,
 	OPT_CTL,
+	OPT_CTL_GROUP,
 	OPT_FDB_SIZE,
 	OPT_AGEING,
 	OPT_POOL,
@@ -81,6 +85,7 @@ struct opt_def {
 static const struct opt_def defs[] = {
 	{"port", 'p', true, OPT_PORT},
 	{"ctl", 'c', true, OPT_CTL},
+	{"ctl-group", 0, true, OPT_CTL_GROUP},
 	{"fdb-size", 0, true, OPT_FDB_SIZE},
 	{"ageing", 0, true, OPT_AGEING},
 	{"pool", 0, true, OPT_POOL},
@@ -144,6 +149,11 @@ apply(struct cmdline *c, const struct opt_def *d, const char *v, char *err)
 		if (!*v)
 			return ERR_SET(err, -EINVAL, "--ctl: empty path");
 		c->ctl_path = v;
+		return 0;
+	case OPT_CTL_GROUP:
+		if (!*v)
+			return ERR_SET(err, -EINVAL, "--ctl-group: empty name");
+		c->ctl_group = v;
 		return 0;
 	case OPT_FDB_SIZE:
 		return number(d->long_name, v, 16, 1U << 24, &c->fdb_size, err);

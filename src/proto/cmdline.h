@@ -24,6 +24,7 @@ struct cmdline {
 	const char *ports[CMDLINE_MAX_PORTS];	/* specs, as given */
 	unsigned int n_ports;
 	const char *ctl_path;		/* NULL: the default location */
+	const char *ctl_group;		/* NULL: the socket is the owner's */
 	uint32_t fdb_size;		/* entries */
 	uint32_t ageing;		/* seconds, 0 = never */
 	uint32_t pool;			/* packets */

@@ -51,6 +51,7 @@ struct ctl_req {
 #define CTL_ERR_BAD_SPEC "bad-spec"
 #define CTL_ERR_NO_ENTRY "no-such-entry"
 #define CTL_ERR_FULL "table-full"
+#define CTL_ERR_DENIED "permission-denied"
 
 int ctl_req_parse(const char *line, size_t len, struct ctl_req *req,
 		  const char **code, char *err);
