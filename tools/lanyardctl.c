@@ -305,7 +305,7 @@ run(const char *ctl, json_t *req, int json_out)
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	char *line, *text;
 	json_t *rep;
-	int fd, ret = 0;
+	int fd, ret = 0, send_errno = 0;
 
 	text = json_dumps(req, JSON_COMPACT);
 	fd = connect_ctl(ctl);
@@ -313,17 +313,19 @@ run(const char *ctl, json_t *req, int json_out)
 		free(text);
 		return 3;
 	}
-	if (send_all(fd, text, strlen(text)) || send_all(fd, "\n", 1)) {
-		fprintf(stderr, "lanyardctl: send: %s\n", strerror(errno));
-		free(text);
-		close(fd);
-		return 3;
-	}
+	if (send_all(fd, text, strlen(text)) || send_all(fd, "\n", 1))
+		send_errno = errno;
 	free(text);
+	/* A refused client may find lanyard gone before it sent: the
+	 * refusal is still there to read. */
 	line = read_line(fd);
 	close(fd);
 	if (!line) {
-		fprintf(stderr, "lanyardctl: no reply from lanyard\n");
+		if (send_errno)
+			fprintf(stderr, "lanyardctl: send: %s\n",
+				strerror(send_errno));
+		else
+			fprintf(stderr, "lanyardctl: no reply from lanyard\n");
 		return 3;
 	}
 	rep = json_loads(line, 0, NULL);
