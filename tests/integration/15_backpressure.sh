@@ -49,7 +49,11 @@ lossless stream
 lossless dgram
 
 # stuck: A floods (broadcast) to B and C over stream; C is stopped.
-lanyard_start --pause-max 200 --port "stream,id=s,path=$dir/s.sock"
+# --pause-max 1000: with 200, B lost one burst (32 frames) once in CI;
+# a live receiver this 2-core VM does not schedule for 200 ms takes
+# nothing for that long and is rightly taken for stuck.  A second is far
+# beyond such hiccups; the failure message now shows which port dropped.
+lanyard_start --pause-max 1000 --port "stream,id=s,path=$dir/s.sock"
 ep=stream:unix:$dir/s.sock
 rx_peer B "$ep" $B --count $N --duration 120 --batch 32
 rx_peer C "$ep" $C --duration 120 --idle 3 --batch 32
@@ -60,7 +64,7 @@ peer A tx "$ep" --src $A --count $N --batch 32 --size 64 --duration 120
 peer_wait A
 peer_wait B
 [ "$(report B .received)" -eq $N ] && [ "$(report B .lost)" -eq 0 ] ||
-	fail "live receiver B lost frames while C was stopped: $(cat "$dir/B.out")"
+	fail "live receiver B lost frames while C was stopped: $(cat "$dir/B.out"); switch: $(ctlj show | jq -c '[.ports[] | {id, stuck, counters}]')"
 show=$(ctlj show)
 jq -e --arg p "$c_port" '.ports[] | select(.id == $p) | .stuck' <<<"$show" >/dev/null ||
 	fail "stopped receiver $c_port not marked stuck: $show"
