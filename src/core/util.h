@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * util.h - small helpers shared by every module: container_of, ASSERT,
- * array sizes, branch hints and the size of error-message buffers.
+ * array sizes, branch hints, network-order loads and stores, and the size
+ * of error-message buffers.
  *
  * Nothing here allocates or touches global state.
  */
@@ -58,6 +59,40 @@ ERR_SET(char *err, int ret, const char *fmt, ...)
 	vsnprintf(err, ERR_LEN, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+/* Network-order (big-endian) loads and stores, at any alignment. */
+static inline uint16_t
+get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static inline void
+put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16));
+	put_be16(p + 2, (uint16_t)v);
 }
 
 #endif /* LANYARD_CORE_UTIL_H */

@@ -119,18 +119,6 @@ vtep_key(uint64_t mac48, uint16_t vni_index)
 	       (mac48 & 0xffffffffffffULL);
 }
 
-static inline uint64_t
-vtep_key_mac(uint64_t key)
-{
-	return key & 0xffffffffffffULL;
-}
-
-static inline uint16_t
-vtep_key_vni_index(uint64_t key)
-{
-	return (uint16_t)(key >> 48 & VTEP_VNI_INDEX_MAX);
-}
-
 /* The first slot probed for @key (Fibonacci hashing: the product's high
  * bits depend on every bit of the key). */
 static inline uint32_t

@@ -113,7 +113,7 @@ struct vxlan {
 	struct vx_tx tx[VX_TX_SOCKS];
 	struct loop_timer ager;
 	unsigned int tx_resume;	/* datagrams of the head frame sent */
-	uint64_t sent, send_errors;
+	uint64_t sent;		/* datagrams: one per remote and segment */
 	struct mmsg_rx *rx;
 	/* transmit scratch, kept here so nothing is set up per call */
 	struct mmsghdr msgs[VX_TX_MSGS];
@@ -268,27 +268,20 @@ prepare(struct vxlan *m, struct pkt *pkt, struct iovec *iov,
 	const union vtep_addr **one, enum port_drop *cause)
 {
 	const struct vtep_entry *e = NULL;
-	uint32_t seg_len = pkt->len;
 	const char *why;
 	int vi = tx_vni(m, pkt);
 
-	if (pkt->off.gso_type) {
-		struct gso_iter it;
-
-		/* port_xmit() checked the request; this, the frame */
-		if (gso_start(&it, pkt->data, pkt->len, &pkt->off, &why) < 0) {
+	/* A super-frame's segments are checked by send_super(). */
+	if (!pkt->off.gso_type) {
+		if (pkt_has_off(pkt) &&
+		    csum_finish(pkt->data, pkt->len, &pkt->off, &why)) {
 			*cause = PORT_DROP_BAD_OFFLOAD;
 			return 0;
 		}
-		seg_len = (uint32_t)pkt->off.hdr_len + pkt->off.gso_size;
-	} else if (pkt_has_off(pkt) &&
-		 csum_finish(pkt->data, pkt->len, &pkt->off, &why)) {
-		*cause = PORT_DROP_BAD_OFFLOAD;
-		return 0;
-	}
-	if (unlikely(seg_len > m->frame_max)) {
-		*cause = PORT_DROP_TOO_BIG;
-		return 0;
+		if (unlikely(pkt->len > m->frame_max)) {
+			*cause = PORT_DROP_TOO_BIG;
+			return 0;
+		}
 	}
 	if (unlikely(vi < 0)) {
 		*cause = PORT_DROP_NO_VTEP;
@@ -321,10 +314,9 @@ tx_sock(const struct pkt *pkt)
 }
 
 static void
-send_error(struct port *p, struct vxlan *m, int e)
+send_error(struct port *p, int e)
 {
 	p->c.errors[PORT_ERR_IO]++;
-	m->send_errors++;
 	log_ratelimited(LOG_LVL_WARN, "port %s: send: %s", p->id, strerror(e));
 }
 
@@ -353,7 +345,7 @@ flush(struct port *p, struct vxlan *m, unsigned int ti, unsigned int k)
 			continue;
 		if (e == EAGAIN || e == ENOBUFS)
 			break;
-		send_error(p, m, e);
+		send_error(p, e);
 		pos++;
 	}
 	return pos;
@@ -386,59 +378,76 @@ fill_segments(struct vxlan *m, struct gso_iter *it, const uint8_t *vxh,
 }
 
 /*
+ * One UDP GSO send: @len bytes of m->gso_buf to @a, which the kernel cuts
+ * into @segs datagrams of @chunk bytes (the last one shorter).
+ */
+static ssize_t
+send_segments(int fd, const union vtep_addr *a, void *buf, size_t len,
+	      unsigned int segs, uint16_t chunk)
+{
+	char cbuf[CMSG_SPACE(sizeof(chunk))] = { 0 };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr h = { .msg_name = (void *)a,
+			    .msg_namelen = addr_len(a),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1 };
+
+	if (segs > 1) {
+		struct cmsghdr *c;
+
+		h.msg_control = cbuf;
+		h.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&h);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(chunk));
+		memcpy(CMSG_DATA(c), &chunk, sizeof(chunk));
+	}
+	return sendmsg(fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/*
  * A TCP super-frame: its segments, each behind its own VXLAN header, go
- * to each destination as UDP GSO sends (UDP_SEGMENT) of up to VX_GSO_MAX
- * bytes, so the underlay carries them whole as far as the kernel can (a
- * veth: to the peer; a NIC: to its segmentation offload).  Destinations
- * from *@d on; on a full socket *@d is left at the one that did not get
- * everything, which gets the whole frame again next time (a duplicate
- * TCP segment or two, never a lost one).  Return: 0, or -EAGAIN.
+ * to each destination as UDP GSO sends of up to VX_GSO_MAX bytes, so the
+ * underlay carries them whole as far as the kernel can (a veth: to the
+ * peer; a NIC: to its segmentation offload).  Destinations from *@d on; on
+ * a full socket *@d is left at the one that did not get everything, which
+ * gets the whole frame again next time (a duplicate TCP segment or two,
+ * never a lost one).  Return: 0, -EAGAIN, or, with nothing sent, -EINVAL
+ * for a frame that cannot be segmented or -EMSGSIZE for segments longer
+ * than the underlay carries (the caller drops it).
  */
 static int
 send_super(struct port *p, struct vxlan *m, struct pkt *pkt, unsigned int ti,
 	   const union vtep_addr *one, unsigned int nd, unsigned int *d)
 {
 	const uint8_t *vxh = pkt->data - VXLAN_HLEN;	/* prepare() wrote it */
+	struct gso_iter start, it;
+	const char *why;
+	uint32_t first;
 
+	/* port_xmit() checked the request; this checks the frame, and the
+	 * first segment, the longest, against the underlay */
+	if (gso_start(&start, pkt->data, pkt->len, &pkt->off, &why) < 0)
+		return -EINVAL;
+	it = start;
+	first = gso_next(&it, m->gso_buf, VX_GSO_MAX);
+	if (!first || first > m->frame_max)
+		return -EMSGSIZE;
 	for (; *d < nd; (*d)++) {
 		const union vtep_addr *a = one ? one : &m->remotes[*d];
-		char cbuf[CMSG_SPACE(sizeof(uint16_t))] = { 0 };
-		struct iovec iov = { .iov_base = m->gso_buf };
-		struct msghdr h = { .msg_name = (void *)a,
-				    .msg_namelen = addr_len(a),
-				    .msg_iov = &iov,
-				    .msg_iovlen = 1 };
-		struct gso_iter it;
-		const char *why;
 		unsigned int segs;
-		uint32_t chunk = 0;
-		uint16_t gso;
+		uint32_t len, chunk = 0;
 
-		if (gso_start(&it, pkt->data, pkt->len, &pkt->off, &why) < 0)
-			return 0;	/* prepare() took it: cannot happen */
-		while ((iov.iov_len = fill_segments(m, &it, vxh, &segs,
-						    &chunk))) {
-			h.msg_control = NULL;
-			h.msg_controllen = 0;
-			if (segs > 1) {
-				struct cmsghdr *c;
-
-				h.msg_control = cbuf;
-				h.msg_controllen = sizeof(cbuf);
-				c = CMSG_FIRSTHDR(&h);
-				c->cmsg_level = SOL_UDP;
-				c->cmsg_type = UDP_SEGMENT;
-				c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-				gso = (uint16_t)chunk;
-				memcpy(CMSG_DATA(c), &gso, sizeof(gso));
-			}
-			if (sendmsg(m->tx[ti].lfd.fd, &h,
-				    MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		it = start;
+		while ((len = fill_segments(m, &it, vxh, &segs, &chunk))) {
+			if (send_segments(m->tx[ti].lfd.fd, a, m->gso_buf, len,
+					  segs, (uint16_t)chunk) >= 0)
 				m->sent += segs;
 			else if (errno == EAGAIN || errno == ENOBUFS)
 				return -EAGAIN;
 			else
-				send_error(p, m, errno);
+				send_error(p, errno);
 		}
 	}
 	return 0;
@@ -490,10 +499,18 @@ vx_tx_burst(struct port *p, struct pkt **pkts, unsigned int n)
 			continue;
 		}
 		if (pkts[i]->off.gso_type) {
-			if (send_super(p, m, pkts[i], ti, one, nd, &d)) {
+			int r = send_super(p, m, pkts[i], ti, one, nd, &d);
+
+			if (r == -EAGAIN) {
 				m->tx_resume = d;
 				wait_on(p, m, ti);
 				return (int)i;
+			}
+			if (r) {
+				p->c.drops[r == -EMSGSIZE ? PORT_DROP_TOO_BIG
+							  : PORT_DROP_BAD_OFFLOAD]++;
+				pkt_put(pkts[i]);
+				pkts[i] = NULL;
 			}
 			continue;
 		}
@@ -1141,8 +1158,6 @@ vx_info(const struct port *p, json_t *o)
 					    i ? "," : "", m->tx[i].sport);
 	json_object_set_new(o, "srcports", json_string(text));
 	json_object_set_new(o, "sent", json_integer((json_int_t)m->sent));
-	json_object_set_new(o, "send_errors",
-			    json_integer((json_int_t)m->send_errors));
 }
 
 /* vtep key of @mac in @vlan, or false if the port does not carry it. */

@@ -40,7 +40,7 @@ vnet_l3_type(const uint8_t *f, uint32_t len, uint32_t *l3)
 	uint32_t off = 2 * ETH_ALEN;
 
 	while (off + 2 <= len) {
-		uint16_t t = (uint16_t)(f[off] << 8 | f[off + 1]);
+		uint16_t t = get_be16(f + off);
 
 		if (t != 0x8100 && t != 0x88a8 && t != 0x9100) {
 			*l3 = off + 2;

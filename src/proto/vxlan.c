@@ -16,10 +16,9 @@
  */
 #include "proto/vxlan.h"
 
-#include <endian.h>
 #include <netinet/in.h>
-#include <string.h>
 
+#include "core/util.h"
 #include "proto/eth.h"
 #include "proto/vlan.h"
 
@@ -34,37 +33,6 @@
 #define HASH_SEED 0x6c616e7961726421ULL
 #define HASH_MUL 0x9e3779b97f4a7c15ULL /* odd; 2^64 / golden ratio */
 #define SPORT_SPAN (VXLAN_SPORT_MAX - VXLAN_SPORT_MIN + 1)
-
-/* Big-endian loads at any alignment (memcpy compiles to one load). */
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
-}
-
-static uint64_t
-be48(const uint8_t *p)
-{
-	return (uint64_t)be16(p) << 32 | be32(p + 2);
-}
-
-static uint64_t
-be64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be64toh(v);
-}
 
 /*
  * Fold @v into the state @h: the multiply spreads each bit of @v over the
@@ -99,7 +67,7 @@ l4_ports(uint8_t proto, const uint8_t *p, uint32_t len, uint32_t off)
 		return 0;
 	if (off > len || len - off < 4)
 		return 0;
-	return be32(p + off);
+	return get_be32(p + off);
 }
 
 /* Ethernet addresses, VLAN IDs and the ethertype; sets @l3 (<= @len). */
@@ -107,18 +75,18 @@ static uint16_t
 hash_l2(uint64_t *h, const uint8_t *f, uint32_t len, uint32_t *l3)
 {
 	uint32_t off = 2 * ETH_ALEN;
-	uint16_t type = be16(f + off);
+	uint16_t type = get_be16(f + off);
 
-	*h = mix(*h, be48(f));
-	*h = mix(*h, be48(f + ETH_ALEN));
+	*h = mix(*h, eth_mac_to_u64(f));
+	*h = mix(*h, eth_mac_to_u64(f + ETH_ALEN));
 	for (int tags = 0;
 	     tags < 2 && off + VLAN_TAG_LEN + 2 <= len &&
 	     (type == VLAN_TPID_8021Q || type == VLAN_TPID_8021AD);
 	     tags++) {
 		*h = mix(*h,
-		         (uint64_t)type << 16 | (be16(f + off + 2) & 0xfff));
+		         (uint64_t)type << 16 | (get_be16(f + off + 2) & 0xfff));
 		off += VLAN_TAG_LEN;
-		type = be16(f + off);
+		type = get_be16(f + off);
 	}
 	*h = mix(*h, type);
 	*l3 = off + 2;
@@ -136,8 +104,8 @@ hash_ip4(uint64_t h, const uint8_t *ip, uint32_t len)
 		return h;
 	ihl = (ip[0] & 0xfu) * 4;
 	proto = ip[9];
-	h = mix(h, be64(ip + 12)); /* source and destination */
-	if (ihl >= IP4_HLEN && !(be16(ip + 6) & IP4_FRAG_MASK))
+	h = mix(h, get_be64(ip + 12)); /* source and destination */
+	if (ihl >= IP4_HLEN && !(get_be16(ip + 6) & IP4_FRAG_MASK))
 		ports = l4_ports(proto, ip, len, ihl);
 	return mix(h, ports << 8 | proto);
 }
@@ -170,7 +138,7 @@ ip6_l4(const uint8_t *ip, uint32_t len, uint8_t *proto)
 			if (i == IP6_EXT_MAX || off > len || len - off < 8)
 				return 0;
 			*proto = ip[off];
-			if (be16(ip + off + 2) & IP6_FRAG_MASK)
+			if (get_be16(ip + off + 2) & IP6_FRAG_MASK)
 				return 0;
 			off += 8; /* an atomic fragment: go on */
 			break;
@@ -191,7 +159,7 @@ hash_ip6(uint64_t h, const uint8_t *ip, uint32_t len)
 	if (len < IP6_HLEN || ip[0] >> 4 != 6)
 		return h;
 	for (uint32_t off = 8; off < IP6_HLEN; off += 8)
-		h = mix(h, be64(ip + off)); /* the addresses */
+		h = mix(h, get_be64(ip + off)); /* the addresses */
 	l4 = ip6_l4(ip, len, &proto);
 	if (l4)
 		ports = l4_ports(proto, ip, len, l4);
@@ -273,27 +241,4 @@ vxlan_src_port(const uint8_t *frame, uint32_t len)
 	else if (type == ETHERTYPE_IPV6)
 		h = hash_ip6(h, frame + l3, len - l3);
 	return sport_of(h);
-}
-
-/**
- * vxlan_status_name() - a status as a short lower-case name
- * @s: the status
- *
- * Return: "ok", "short", "bad-flags", "bad-reserved" (static strings), or
- * "unknown" for a value outside the enum.
- */
-const char *
-vxlan_status_name(enum vxlan_status s)
-{
-	switch (s) {
-	case VXLAN_OK:
-		return "ok";
-	case VXLAN_SHORT:
-		return "short";
-	case VXLAN_BAD_FLAGS:
-		return "bad-flags";
-	case VXLAN_BAD_RESERVED:
-		return "bad-reserved";
-	}
-	return "unknown";
 }

@@ -49,6 +49,5 @@ enum vxlan_status {
 enum vxlan_status vxlan_parse(const uint8_t *dgram, size_t len, uint32_t *vni);
 void vxlan_hdr_write(uint8_t out[VXLAN_HLEN], uint32_t vni);
 uint16_t vxlan_src_port(const uint8_t *frame, uint32_t len);
-const char *vxlan_status_name(enum vxlan_status s);
 
 #endif /* LANYARD_PROTO_VXLAN_H */

@@ -13,7 +13,7 @@ declare -A hot=(
 	[bridge/fdb.c]="fdb_learn fdb_lookup find insert remove_slot fdb_age slot_of"
 	[core/pkt.c]="pkt_alloc_burst"
 	[proto/vlan.c]="vlan_parse vlan_tag_write"
-	[proto/gso.c]="get_be16 get_be32 put_be16 put_be32 has fold16 csum16 finish_at csum_finish check_request parse_l2 is_tcp want_proto parse_ip4 parse_ip6 parse_l4 count_segs ufo_check ufo_frag_id prepare gso_start fix_l3 fix_tcp fix_uso copy_ufo next_whole gso_next"
+	[proto/gso.c]="has fold16 csum16 finish_at csum_finish check_request parse_l2 is_tcp want_proto parse_ip4 parse_ip6 parse_l4 count_segs ufo_check ufo_frag_id prepare gso_start fix_l3 fix_tcp fix_uso copy_ufo next_whole gso_next pseudo_sum csum_detect_partial"
 	[proto/vnet.c]="vnet_hdr_parse vnet_hdr_write vnet_off_accepts le16 put_le16 vnet_l3_type vnet_gso_check"
 	[port/mmsg.c]="mmsg_recv mmsg_send mmsg_discard"
 	[port/port.c]="port_rx port_xmit port_tx_ready account_tx want_write port_on_event port_count_rx_drop xmit_plain xmit_soft soft_append soft_segment"
@@ -22,6 +22,9 @@ declare -A hot=(
 	[port/stream.c]="stream_rx_burst parse take_record fill stream_tx_burst"
 	[port/dgram.c]="dgram_rx_burst attribute child_find dgram_tx_burst discard_one"
 	[port/mcast.c]="mcast_rx_burst mcast_tx_burst is_echo"
+	[proto/vxlan.c]="mix sport_of l4_ports hash_l2 hash_ip4 ip6_l4 hash_ip6 vxlan_parse vxlan_hdr_write vxlan_src_port"
+	[port/vtep.c]="find insert remove_slot vtep_learn vtep_lookup vtep_age vtep_addr_equal"
+	[port/vxlan.c]="vni_index learn vx_rx_burst tx_vni prepare tx_sock send_error flush fill_segments send_segments send_super wait_on vx_tx_burst vx_on_tx_fd ager_fire"
 )
 banned='(^|[^a-z_])(malloc|calloc|realloc|free|strdup|printf|fprintf|puts|syslog|log_err|log_warn|log_info|log_debug|log_msg|pthread_mutex_lock|epoll_ctl|sleep|usleep|nanosleep)[[:space:]]*\('
 

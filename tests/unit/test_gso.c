@@ -69,25 +69,6 @@ le32(const uint8_t *p)
 	       (uint32_t)p[3] << 24;
 }
 
-static uint16_t
-be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)be16(p) << 16 | be16(p + 2);
-}
-
-static void
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* Take @n bytes from the file at *@pos, failing the test past its end. */
 static const uint8_t *
 take(const struct vec *v, size_t size, size_t *pos, size_t n)
@@ -141,6 +122,15 @@ vec_load(struct vec *v, const char *name)
 		v->segs[i] = take(v, size, &pos, v->seg_lens[i]);
 	}
 	assert_int_equal(pos, size);
+}
+
+/* Loads vector @name into @v; returns its input frame, exact-size. */
+static uint8_t *
+vec_frame(struct vec *v, const char *name, uint32_t *len)
+{
+	vec_load(v, name);
+	*len = v->in_len - VNET_HDR_LEN;
+	return dup_exact(v->in + VNET_HDR_LEN, *len);
 }
 
 static void
@@ -227,12 +217,9 @@ check_vector(const char *name, unsigned int *kinds)
 	struct pkt_off off;
 	const char *why = NULL;
 	struct vec v;
-	uint8_t *frame;
 	uint32_t len;
+	uint8_t *frame = vec_frame(&v, name, &len);
 
-	vec_load(&v, name);
-	len = v.in_len - VNET_HDR_LEN;
-	frame = dup_exact(v.in + VNET_HDR_LEN, len);
 	if (vnet_hdr_parse(v.in, len, &off, &why) != 0) {
 		if (v.n_segs)
 			fail_msg("%s: the parser refused what the kernel took: "
@@ -308,12 +295,8 @@ detect_vector(const char *name, unsigned int *found, unsigned int *resegged)
 	struct pkt_off off, d = {0};
 	const char *why = NULL;
 	struct vec v;
-	uint8_t *frame;
 	uint32_t len;
-
-	vec_load(&v, name);
-	len = v.in_len - VNET_HDR_LEN;
-	frame = dup_exact(v.in + VNET_HDR_LEN, len);
+	uint8_t *frame = vec_frame(&v, name, &len);
 	for (uint32_t i = 0; i < v.n_segs; i++) {
 		d = (struct pkt_off){0};
 		if (csum_detect_partial(v.segs[i], v.seg_lens[i], 65535, &d))
@@ -511,7 +494,7 @@ segment_and_verify(const struct frame *f)
 
 		if (f->b[f->l3] >> 4 == 4) {
 			assert_int_equal(sum16(out_buf + f->l3, 20, 0), 0xffff);
-			assert_int_equal(be16(out_buf + f->l3 + 2),
+			assert_int_equal(get_be16(out_buf + f->l3 + 2),
 			                 len - f->l3);
 		}
 		assert_int_equal(
@@ -519,7 +502,7 @@ segment_and_verify(const struct frame *f)
 		              pseudo(out_buf, f->l3, f->l4, len, tcp ? 6 : 17)),
 			0xffff);
 		if (tcp)
-			assert_int_equal(be32(l4 + 4), 0x1234 + pos - hdr);
+			assert_int_equal(get_be32(l4 + 4), 0x1234 + pos - hdr);
 		assert_memory_equal(out_buf + hdr, f->b + pos, len - hdr);
 		pos += len - hdr;
 		i++;
@@ -588,16 +571,13 @@ test_csum_finish_zero(void **state)
 		struct pkt_off off;
 		const char *why;
 		struct vec v;
-		uint8_t *frame;
 		uint32_t len, field;
+		uint8_t *frame = vec_frame(&v, names[i], &len);
 
-		vec_load(&v, names[i]);
-		len = v.in_len - VNET_HDR_LEN;
-		frame = dup_exact(v.in + VNET_HDR_LEN, len);
 		assert_int_equal(vnet_hdr_parse(v.in, len, &off, &why), 0);
 		field = (uint32_t)off.csum_start + off.csum_offset;
 		assert_int_equal(csum_finish(frame, len, &off, &why), 0);
-		assert_int_equal(be16(frame + field), 0xffff);
+		assert_int_equal(get_be16(frame + field), 0xffff);
 		expect_seg(&v, 0, frame, len);
 		free(frame);
 		vec_free(&v);
@@ -782,13 +762,13 @@ test_ip_length_lies(void **state)
 	for (unsigned int i = 0; i < ARRAY_SIZE(lies); i++) {
 		build(&f, VNET_GSO_TCPV4, false, 3000, 1000);
 		put_be16(f.b + f.l3 + 2,
-		         (uint16_t)(be16(f.b + f.l3 + 2) + lies[i]));
+		         (uint16_t)(get_be16(f.b + f.l3 + 2) + lies[i]));
 		put_be16(f.b + f.l3 + 10, 0);
 		put_be16(f.b + f.l3 + 10, (uint16_t)~sum16(f.b + f.l3, 20, 0));
 		expect_refused(&f, &f.off, f.len);
 		build(&f, VNET_GSO_UDP_L4, true, 3000, 1000);
 		put_be16(f.b + f.l3 + 4,
-		         (uint16_t)(be16(f.b + f.l3 + 4) + lies[i]));
+		         (uint16_t)(get_be16(f.b + f.l3 + 4) + lies[i]));
 		expect_refused(&f, &f.off, f.len);
 	}
 	build(&f, VNET_GSO_TCPV4, false, 3000, 1000);
