@@ -49,16 +49,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/switch.sh
 . "$here/lib/switch.sh"
 
-need=()
-command -v jq >/dev/null || need+=(jq)
-command -v iperf3 >/dev/null || need+=(iperf3)
-command -v tcpdump >/dev/null || need+=(tcpdump)
-command -v python3 >/dev/null || need+=(python3)
-command -v setpriv >/dev/null || need+=(util-linux)
-if [ "${#need[@]}" -gt 0 ]; then
-	apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
-		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
-fi
+need_cmds jq iperf3 tcpdump python3 setpriv=util-linux
 
 t_start=$SECONDS
 sfx=$$

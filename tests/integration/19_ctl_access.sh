@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/switch.sh
 . "$here/lib/switch.sh"
 
-command -v setpriv >/dev/null || apt-get install -y -q --no-install-recommends util-linux >&2
+need_cmds setpriv=util-linux
 chmod 0755 "$dir"	# nobody may reach the socket; its mode decides
 grp=4242
 as_nobody() {	# GID-OPTION GROUPS-OPTION ARGS...: lanyardctl as uid 65534

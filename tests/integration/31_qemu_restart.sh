@@ -18,13 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
 . "$here/lib/guest.sh"
 
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86 seabios)
-command -v jq >/dev/null || need+=(jq)
-if [ "${#need[@]}" -gt 0 ]; then
-	apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
-		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
-fi
+need_cmds qemu-system-x86_64=qemu-system-x86,seabios jq
 
 export GUEST_WORK=$dir
 trap 'guest_cleanup; switch_cleanup' EXIT

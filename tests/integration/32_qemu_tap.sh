@@ -34,14 +34,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
 . "$here/lib/guest.sh"
 
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86 seabios)
-command -v jq >/dev/null || need+=(jq)
-command -v socat >/dev/null || need+=(socat)
-if [ "${#need[@]}" -gt 0 ]; then
-	apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
-		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
-fi
+need_cmds qemu-system-x86_64=qemu-system-x86,seabios jq socat
 
 ns=lanyard-qtap-$$
 tap=lyqt0
@@ -49,11 +42,7 @@ ns_ip=10.77.32.1 guest_ip=10.77.32.2
 port=5032
 mib=10
 bytes=$((mib * 1048576))
-bg_pids=()
 cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	guest_cleanup
 	switch_cleanup
 	ip netns del "$ns" 2>/dev/null || true
@@ -132,7 +121,7 @@ t0=$SECONDS
 timeout 150 ip netns exec "$ns" socat -u "OPEN:$dir/tx.bin" \
 	"TCP:$guest_ip:$port,connect-timeout=10" >"$dir/socat1.log" 2>&1 &
 sp=$!
-bg_pids+=("$sp")
+peer_pids+=("$sp")	# killed by switch_cleanup
 # A stall (frames the guest drops) ends here: no BULK-RECEIVED in 120 s.
 guest_wait_log g 'BULK-RECEIVED' 120 ||
 	fail "namespace -> guest: transfer did not complete (stalled?) $(cat "$dir/socat1.log")
@@ -185,7 +174,7 @@ timeout 150 ip netns exec "$ns" socat -u \
 	"TCP-LISTEN:$port,bind=$ns_ip,reuseaddr" "CREATE:$dir/rx.bin" \
 	>"$dir/socat2.log" 2>&1 &
 sp=$!
-bg_pids+=("$sp")
+peer_pids+=("$sp")	# killed by switch_cleanup
 # The guest retries its connection once a second until this listens.
 guest_wait_log g 'BULK-SENT|BULK-SEND-FAILED' 120 ||
 	fail "guest -> namespace: transfer did not complete (stalled?)

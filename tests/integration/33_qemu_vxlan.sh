@@ -33,16 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/guest.sh
 . "$here/lib/guest.sh"
 
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86 seabios)
-command -v jq >/dev/null || need+=(jq)
-command -v socat >/dev/null || need+=(socat)
-command -v tcpdump >/dev/null || need+=(tcpdump)
-command -v bridge >/dev/null || need+=(iproute2)
-if [ "${#need[@]}" -gt 0 ]; then
-	apt-get install -y -q --no-install-recommends "${need[@]}" >&2 ||
-		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${need[@]}" >&2; }
-fi
+need_cmds qemu-system-x86_64=qemu-system-x86,seabios jq socat tcpdump bridge=iproute2
 
 nsA=lyqvx-a-$$ nsB=lyqvx-b-$$ nsC=lyqvx-c-$$
 ipA=192.168.91.1 ipB=192.168.91.2
@@ -51,11 +42,7 @@ guest_mac=52:54:00:91:00:02 c_mac=02:00:00:91:00:03
 port=5033
 mib=2
 bytes=$((mib * 1048576))
-bg_pids=()
 cleanup() {
-	local p
-	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	guest_cleanup
 	switch_cleanup
 	ip netns del "$nsA" 2>/dev/null || true
@@ -162,7 +149,7 @@ tx_md5=$(md5sum "$dir/tx.bin" | cut -d' ' -f1)
 timeout 150 ip netns exec "$nsC" socat -u "OPEN:$dir/tx.bin" \
 	"TCP:$guest_ip:$port,connect-timeout=10" >"$dir/socat1.log" 2>&1 &
 sp=$!
-bg_pids+=("$sp")
+peer_pids+=("$sp")	# killed by switch_cleanup
 guest_wait_log g 'BULK-RECEIVED' 120 ||
 	fail "C -> guest: transfer did not complete: $(cat "$dir/socat1.log")"
 wait "$sp" || fail "C -> guest: socat failed: $(cat "$dir/socat1.log")"
@@ -181,7 +168,7 @@ echo "ok: C -> guest: $bytes bytes, md5 equal ($stats)"
 timeout 150 ip netns exec "$nsC" socat -u \
 	"TCP-LISTEN:$port,bind=$c_ip,reuseaddr" "CREATE:$dir/rx.bin" >"$dir/socat2.log" 2>&1 &
 sp=$!
-bg_pids+=("$sp")
+peer_pids+=("$sp")	# killed by switch_cleanup
 guest_wait_log g 'PING-READY|PING-NOT-READY' 200 || fail "the guest did not ping C"
 [ -n "$(guest_lines g '^PING-READY')" ] || fail "the guest cannot ping C"
 echo "ok: the guest pings C"

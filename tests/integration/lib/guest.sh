@@ -99,6 +99,16 @@ finish() {
 	poweroff -f
 }
 die() { echo "GUEST-ERROR $*"; end=poweroff; finish; }
+# retry TRIES CMD...: CMD until it succeeds, TRIES times at most, 1 s apart.
+retry() {
+	tries=$1
+	shift
+	until "$@"; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 1
+	done
+}
 
 while read -r m; do
 	[ -n "$m" ] || continue
@@ -120,15 +130,10 @@ ip addr add "$ip" dev eth0 || die "address $ip"
 echo "GUEST-UP $ip $(cat /sys/class/net/eth0/address)"
 
 pingwait() {
-	n=0
-	while ! ping -c1 -W1 "$peer" >/dev/null 2>&1; do
-		n=$((n + 1))
-		if [ "$n" -ge 180 ]; then
-			echo "PING-NOT-READY $peer"
-			return 1
-		fi
-		sleep 1
-	done
+	if ! retry 180 ping -c1 -W1 "$peer" >/dev/null 2>&1; then
+		echo "PING-NOT-READY $peer"
+		return 1
+	fi
 	echo "PING-READY $peer"
 }
 
@@ -148,15 +153,8 @@ server)
 client)
 	[ -n "$peer" ] || die "client needs lanyard.peer="
 	[ "$wait" = 1 ] && pingwait
-	n=0
-	until echo "$msg" | timeout 10 nc -w 5 "$peer" "$port"; do
-		n=$((n + 1))
-		if [ "$n" -ge 60 ]; then
-			echo "TCP-SEND-FAILED"
-			finish
-		fi
-		sleep 1
-	done
+	send_msg() { echo "$msg" | timeout 10 nc -w 5 "$peer" "$port"; }
+	retry 60 send_msg || { echo "TCP-SEND-FAILED"; finish; }
 	echo "TCP-SENT"
 	finish
 	;;
@@ -210,15 +208,8 @@ bulk)
 	rm -f /tmp/in
 	stats
 	[ "$wait" = 1 ] && pingwait
-	n=0
-	until timeout 150 nc "$peer" "$port" </tmp/out >/dev/null; do
-		n=$((n + 1))
-		if [ "$n" -ge 180 ]; then
-			echo "BULK-SEND-FAILED"
-			finish
-		fi
-		sleep 1
-	done
+	send_bulk() { timeout 150 nc "$peer" "$port" </tmp/out >/dev/null; }
+	retry 180 send_bulk || { echo "BULK-SEND-FAILED"; finish; }
 	echo "BULK-SENT"
 	stats
 	finish

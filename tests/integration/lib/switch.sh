@@ -44,6 +44,20 @@ switch_cleanup() {
 }
 trap switch_cleanup EXIT
 
+# need_cmds CMD[=PKG[,PKG...]]...: install, from Debian, the package (CMD
+# itself unless named) of every CMD not found, so a script also runs on
+# its own, outside test.sh (which installs scripts/deps.sh's set first).
+need_cmds() {
+	local want=() c pkgs
+	for c in "$@"; do
+		IFS=, read -ra pkgs <<<"${c#*=}"
+		command -v "${c%%=*}" >/dev/null || want+=("${pkgs[@]}")
+	done
+	[ "${#want[@]}" -gt 0 ] || return 0
+	apt-get install -y -q --no-install-recommends "${want[@]}" >&2 ||
+		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${want[@]}" >&2; }
+}
+
 # lanyard_start ARGS...: start lanyard on $ctl, wait until it answers.
 lanyard_start() { lanyard_start_in "" "$@"; }
 
