@@ -20,11 +20,19 @@ N=200000
 # lossless KIND: flat-out sender A -> receiver B through one port of KIND.
 # --pause-max is long here so that only a real stall could count as stuck
 # on a loaded machine; the stuck case below uses a short one.
+# learned NAME MAC: wait until the switch has learned MAC from NAME's
+# announce, so a sender started next never floods into no port (a dgram
+# receiver's port only exists from its first datagram on).
+learned() {
+	wait_for "[ -n \"\$(mac_port $2)\" ]" "$1's announce to reach the switch"
+}
+
 lossless() {
 	local kind=$1 ep
 	lanyard_start --pause-max 5000 --port "$kind,id=p,path=$dir/$kind.sock"
 	ep=$kind:unix:$dir/$kind.sock
 	rx_peer B "$ep" $B --count $N --duration 120 --batch 32
+	learned B $B
 	# --linger keeps A connected while B drains: a sender that hangs up
 	# while paused has its last frames read at once (docs/architecture.md).
 	peer A tx "$ep" --src $A --dst $B --count $N --batch 32 --size 64 \
@@ -57,6 +65,8 @@ lanyard_start --pause-max 1000 --port "stream,id=s,path=$dir/s.sock"
 ep=stream:unix:$dir/s.sock
 rx_peer B "$ep" $B --count $N --duration 120 --batch 32
 rx_peer C "$ep" $C --duration 120 --idle 3 --batch 32
+learned B $B
+learned C $C
 c_port=$(mac_port $C)
 [ -n "$c_port" ] || fail "C not learned"
 kill -STOP "$pid_C"
