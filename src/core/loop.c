@@ -79,6 +79,7 @@ loop_add(struct loop *l, struct loop_fd *lfd, int fd, uint32_t events,
 	lfd->fd = fd;
 	lfd->fn = fn;
 	lfd->events = events;
+	lfd->parked = false;
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
 		lfd->fd = -1;
 		return -errno;
@@ -101,6 +102,10 @@ loop_mod(struct loop *l, struct loop_fd *lfd, uint32_t events)
 
 	if (lfd->fd < 0 || lfd->events == events)
 		return 0;
+	if (lfd->parked) {
+		lfd->events = events;	/* registered again on loop_unpark() */
+		return 0;
+	}
 	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, lfd->fd, &ev) == -1)
 		return -errno;
 	lfd->events = events;
@@ -118,8 +123,54 @@ loop_del(struct loop *l, struct loop_fd *lfd)
 {
 	if (lfd->fd < 0)
 		return;
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, lfd->fd, NULL);
+	if (!lfd->parked)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, lfd->fd, NULL);
 	lfd->fd = -1;
+	lfd->parked = false;
+}
+
+/**
+ * loop_park() - stop hearing from @lfd for now, keeping its fd and events
+ * @l:   the loop
+ * @lfd: a registered loop_fd
+ *
+ * For an fd that would otherwise be reported without end: epoll reports a
+ * hang-up whatever events are asked for, so an fd whose reading is paused
+ * must leave epoll altogether.  loop_mod() on a parked fd only records
+ * the events; loop_unpark() registers them again.
+ *
+ * Return: 0 or -errno.
+ */
+int
+loop_park(struct loop *l, struct loop_fd *lfd)
+{
+	if (lfd->fd < 0 || lfd->parked)
+		return 0;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_DEL, lfd->fd, NULL) == -1)
+		return -errno;
+	lfd->parked = true;
+	return 0;
+}
+
+/**
+ * loop_unpark() - hear from a parked @lfd again, with its current events;
+ * a no-op on one that is not parked
+ * @l:   the loop
+ * @lfd: the loop_fd
+ *
+ * Return: 0 or -errno.
+ */
+int
+loop_unpark(struct loop *l, struct loop_fd *lfd)
+{
+	struct epoll_event ev = {.events = lfd->events, .data.ptr = lfd};
+
+	if (lfd->fd < 0 || !lfd->parked)
+		return 0;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, lfd->fd, &ev) == -1)
+		return -errno;
+	lfd->parked = false;
+	return 0;
 }
 
 /**

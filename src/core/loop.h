@@ -51,6 +51,7 @@ struct loop_fd {
 	int fd;			/* -1 once loop_del()ed */
 	uint32_t events;	/* the epoll events registered */
 	loop_fn *fn;
+	bool parked;		/* loop_park()ed: out of epoll, fd kept */
 };
 
 struct loop_timer {
@@ -87,6 +88,8 @@ int loop_add(struct loop *l, struct loop_fd *lfd, int fd, uint32_t events,
 	     loop_fn *fn);
 int loop_mod(struct loop *l, struct loop_fd *lfd, uint32_t events);
 void loop_del(struct loop *l, struct loop_fd *lfd);
+int loop_park(struct loop *l, struct loop_fd *lfd);
+int loop_unpark(struct loop *l, struct loop_fd *lfd);
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t deadline,
 		    loop_timer_fn *fn);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);

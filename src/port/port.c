@@ -503,6 +503,9 @@ bp_release(struct port *w, bool reread)
 	w->bp_next = NULL;
 	w->rx_paused = false;
 	rx_events(w, true);
+	/* Hung up while paused: what it left is read now, in turn. */
+	if (loop_unpark(port_loop(w), &w->lfd) < 0)
+		reread = true;
 	if (reread)
 		loop_defer(port_loop(w), &w->bp_resume, bp_resume_fn);
 }
@@ -950,10 +953,15 @@ port_on_event(struct loop_fd *lfd, uint32_t events)
 	if (p->destroyed)
 		return;
 	if (p->ops->rx_burst && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-		/* Hung up while paused: read what is left (it may drop). */
-		if (p->rx_paused && (events & (EPOLLHUP | EPOLLERR)))
+		/*
+		 * Hung up while paused: epoll would report it without end,
+		 * so it leaves epoll until released; the frames it left wait
+		 * in its socket like any paused sender's.
+		 */
+		if (p->rx_paused && (events & (EPOLLHUP | EPOLLERR)) &&
+		    loop_park(port_loop(p), &p->lfd) < 0)
 			bp_release(p, false);
-		port_rx(p);
+		port_rx(p);	/* returns at once while paused */
 		return;
 	}
 	if (events & (EPOLLHUP | EPOLLERR))

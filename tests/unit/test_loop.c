@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_loop.c - unit tests of the event loop (core/loop.h): fd readiness,
- * timers (order, once, cancel, re-arm), loop_del() from handlers, deferred
- * work and loop_run()/loop_stop().  Deadlines are a few milliseconds from
+ * timers (order, once, cancel, re-arm), loop_del() from handlers, parking,
+ * deferred work and loop_run()/loop_stop().  Deadlines are a few milliseconds from
  * now, so the whole runner takes well under a second.
  */
 #include <setjmp.h>
@@ -251,6 +251,44 @@ test_del_other_in_same_batch(void **state)
 	watcher_close(l, &b);
 }
 
+/*
+ * A hang-up is reported whatever events are asked for; a parked fd is not
+ * heard from at all, keeps the events set meanwhile, and is heard again
+ * once unparked.  loop_del() of a parked fd is clean.
+ */
+static void
+test_park_unpark(void **state)
+{
+	struct loop *l = *state;
+	struct watcher w;
+
+	watcher_open(l, &w);
+	assert_int_equal(loop_mod(l, &w.lfd, 0), 0);
+	close(w.wfd);
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_true(w.last_events & EPOLLHUP);
+	assert_int_equal(loop_park(l, &w.lfd), 0);
+	assert_true(w.lfd.parked);
+	assert_int_equal(loop_park(l, &w.lfd), 0);	/* twice: no-op */
+	assert_int_equal(loop_run_once(l, 20), 0);
+	assert_int_equal(loop_mod(l, &w.lfd, EPOLLIN), 0);
+	assert_int_equal(w.lfd.events, EPOLLIN);
+	assert_int_equal(loop_run_once(l, 20), 0);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(loop_unpark(l, &w.lfd), 0);
+	assert_false(w.lfd.parked);
+	assert_int_equal(loop_unpark(l, &w.lfd), 0);	/* not parked: no-op */
+	assert_int_equal(loop_run_once(l, 1000), 1);
+	assert_int_equal(w.calls, 2);
+	assert_true(w.last_events & EPOLLHUP);
+	assert_int_equal(loop_park(l, &w.lfd), 0);
+	loop_del(l, &w.lfd);
+	assert_int_equal(w.lfd.fd, -1);
+	assert_false(w.lfd.parked);
+	assert_int_equal(loop_unpark(l, &w.lfd), 0);	/* dead: no-op */
+	close(w.rfd);
+}
+
 static void
 test_timers_in_order_once(void **state)
 {
@@ -480,6 +518,7 @@ main(void)
 		T(test_mod_writable),
 		T(test_del_self_in_callback),
 		T(test_del_other_in_same_batch),
+		T(test_park_unpark),
 		T(test_timers_in_order_once),
 		T(test_timer_cancel),
 		T(test_timer_rearm),
