@@ -98,6 +98,7 @@ bridge_port_add(struct bridge *br, struct port *p)
 	}
 	p->fwd_index = br->n_fwd;
 	br->fwd[br->n_fwd++] = p;
+	bridge_policy_changed(br);
 	return 0;
 }
 
@@ -116,6 +117,30 @@ bridge_port_del(struct bridge *br, struct port *p)
 	br->fwd[i]->fwd_index = i;
 	fdb_flush_port(&br->fdb, p);
 	p->learn_key = 0;
+	bridge_policy_changed(br);
+}
+
+/**
+ * bridge_policy_changed() - a port came, went or changed its policy:
+ * whether modes or isolation are in use, and which port is the uplink
+ * @br: the bridge
+ *
+ * Control path.
+ */
+void
+bridge_policy_changed(struct bridge *br)
+{
+	br->modes = false;
+	br->uplink = NULL;
+	for (unsigned int i = 0; i < br->n_fwd; i++) {
+		const struct port_policy *pol = &br->fwd[i]->pol;
+
+		if (pol->uplink && !br->uplink)
+			br->uplink = br->fwd[i];
+		if (pol->uplink || pol->isolated ||
+		    pol->mode != PORT_MODE_BRIDGE)
+			br->modes = true;
+	}
 }
 
 static void
@@ -132,6 +157,15 @@ ager_fire(struct loop_timer *t, uint64_t now)
 static inline void
 stage_one(struct bridge *br, struct port *out, struct pkt *pkt)
 {
+	if (unlikely(out->stage.n == PKT_BURST)) {
+		/* Mirror copies can make more than a burst: send it now. */
+		port_xmit(out, &out->stage);
+		if (out->state != PORT_STATE_UP) {
+			out->c.tx_offered++;
+			out->c.drops[PORT_DROP_PEER_GONE]++;
+			return;
+		}
+	}
 	if (!out->staged) {
 		out->staged = true;
 		out->stage_next = br->staged;
@@ -190,15 +224,61 @@ tagged_copy(struct bridge *br, struct pkt *pkt, uint16_t tpid, bool *cached)
 	return t;
 }
 
+/*
+ * Is @pkt, as the bridge holds it, longer than @mtu allows?  A frame may
+ * be mtu + 14 bytes, 4 more with a tag on the wire: a trunk's tag is not
+ * in pkt yet, a VLAN-unaware port's is.  A super-frame counts by its
+ * longest segment.
+ */
+static inline bool
+over_mtu(const struct pkt *pkt, uint32_t mtu)
+{
+	uint32_t limit = mtu + ETH_HDR_LEN, len = pkt->len;
+
+	if (len >= ETH_HDR_LEN + VLAN_TAG_LEN &&
+	    vlan_is_tpid(get_be16(pkt->data + 2 * ETH_ALEN)))
+		limit += VLAN_TAG_LEN;
+	if (pkt->off.gso_size && pkt->off.hdr_len)
+		len = (uint32_t)pkt->off.hdr_len + pkt->off.gso_size;
+	return len > limit;
+}
+
+/* A copy of @pkt for @p's mirror, as it is on @p's wire. */
+static inline void
+mirror(struct bridge *br, struct port *p, struct pkt *pkt)
+{
+	struct port *m = p->mirror;
+
+	if (m->state == PORT_STATE_UP)
+		stage_one(br, m, pkt);
+}
+
+/* Egress policy: false when @out must not get @pkt (counted). */
+static bool
+police_out(struct port *out, const struct pkt *pkt)
+{
+	if (out->pol.mtu && over_mtu(pkt, out->pol.mtu)) {
+		out->c.tx_offered++;
+		out->c.drops[PORT_DROP_TOO_BIG]++;
+		return false;
+	}
+	return true;
+}
+
 static inline void
 stage(struct bridge *br, struct port *out, struct pkt *pkt)
 {
 	struct pkt *t;
 	bool cached;
 
+	if (unlikely(out->pol_out) && !police_out(out, pkt))
+		return;
 	if (out->vlan.mode != PORT_VLAN_TRUNK || out->vlan_by_kind ||
 	    pkt->vlan == out->vlan.native) {
 		stage_one(br, out, pkt);
+		if (unlikely(out->pol_out) && out->mirror &&
+		    (out->pol.mirror_dir & PORT_MIRROR_TX))
+			mirror(br, out, pkt);
 		return;
 	}
 	t = tagged_copy(br, pkt, out->vlan.tpid, &cached);
@@ -208,12 +288,45 @@ stage(struct bridge *br, struct port *out, struct pkt *pkt)
 		return;
 	}
 	stage_one(br, out, t);
+	if (unlikely(out->pol_out) && out->mirror &&
+	    (out->pol.mirror_dir & PORT_MIRROR_TX))
+		mirror(br, out, t);
 	if (!cached)
 		pkt_put(t);
 }
 
+/*
+ * May a frame that @from sent, arriving on @in, go to @out (another port
+ * of its VLAN)?  The table of docs/policy.md, and isolation.  @from is
+ * @in, or for a frame that came back through the uplink (a hairpin) the
+ * port whose frame it is.
+ */
+static inline bool
+reach(const struct port *from, const struct port *in, const struct port *out)
+{
+	if (in->pol.isolated && out->pol.isolated)
+		return false;
+	if (out->pol.uplink)
+		return true;
+	if (in->pol.uplink) {
+		if (from == in)
+			return true;	/* from outside */
+		if (out == from)
+			return false;
+		if (from->pol.mode == PORT_MODE_VEPA)
+			return out->pol.mode == PORT_MODE_BRIDGE ||
+			       out->pol.mode == PORT_MODE_VEPA;
+		if (from->pol.mode == PORT_MODE_BRIDGE)
+			return out->pol.mode == PORT_MODE_VEPA;
+		return false;
+	}
+	return in->pol.mode == PORT_MODE_BRIDGE &&
+	       out->pol.mode == PORT_MODE_BRIDGE;
+}
+
 static void
-flood(struct bridge *br, struct port *in, struct pkt *pkt)
+flood(struct bridge *br, const struct port *from, struct port *in,
+      struct pkt *pkt)
 {
 	unsigned int copies = 0;
 
@@ -221,6 +334,8 @@ flood(struct bridge *br, struct port *in, struct pkt *pkt)
 		struct port *out = br->fwd[i];
 
 		if (out == in || !port_member(out, pkt->vlan))
+			continue;
+		if (unlikely(br->modes) && !reach(from, in, out))
 			continue;
 		stage(br, out, pkt);
 		copies++;
@@ -231,17 +346,99 @@ flood(struct bridge *br, struct port *in, struct pkt *pkt)
 		in->c.drops[PORT_DROP_NO_PORT]++;
 }
 
-static inline void
+/* False: a new source beyond the port's max_macs (the frame drops). */
+static inline bool
 learn(struct bridge *br, struct port *in, uint64_t key, uint32_t now)
 {
+	enum fdb_learn_result r;
+
 	/* The same source again within the same second: nothing to do. */
 	if (key == in->learn_key && in->learn_gen == br->fdb.gen &&
 	    in->learn_sec == now)
-		return;
-	fdb_learn(&br->fdb, key, in, now);
-	in->learn_key = key;
-	in->learn_gen = br->fdb.gen;
-	in->learn_sec = now;
+		return true;
+	r = fdb_learn(&br->fdb, key, in, now);
+	if (r == FDB_LEARN_PORT_LIMIT)
+		return false;
+	if (r != FDB_LEARN_FULL) {
+		in->learn_key = key;
+		in->learn_gen = br->fdb.gen;
+		in->learn_sec = now;
+	}
+	return true;
+}
+
+/*
+ * Storm control: a token bucket of bcast_pps frames a second holding a
+ * tenth of a second's worth (at least a burst).  Credit is in ns.
+ */
+static bool
+storm_pass(struct port *in, uint64_t now)
+{
+	uint64_t cost = NS_PER_SEC / in->pol.bcast_pps;
+	uint64_t burst = MAX(in->pol.bcast_pps / 10, (uint32_t)PKT_BURST);
+	uint64_t cap = cost * burst;
+
+	if (!in->storm_last)
+		in->storm_credit = cap;
+	else
+		in->storm_credit = MIN(cap, in->storm_credit +
+						    (now - in->storm_last));
+	in->storm_last = now;
+	if (in->storm_credit < cost)
+		return false;
+	in->storm_credit -= cost;
+	return true;
+}
+
+/*
+ * Ingress policy, after VLAN classification: a copy for the mirror (as
+ * the frame was on the wire), then the MTU and storm control.  False
+ * when the frame drops (counted).
+ */
+static bool
+police_in(struct bridge *br, struct port *in, struct pkt *pkt)
+{
+	if (in->mirror && (in->pol.mirror_dir & PORT_MIRROR_RX)) {
+		if (in->vlan.mode == PORT_VLAN_TRUNK && !in->vlan_by_kind &&
+		    pkt->vlan != in->vlan.native) {
+			bool cached;
+			struct pkt *t = tagged_copy(br, pkt, in->vlan.tpid,
+						    &cached);
+
+			if (t) {
+				mirror(br, in, t);
+				if (!cached)
+					pkt_put(t);
+			} else {
+				in->mirror->c.tx_offered++;
+				in->mirror->c.drops[PORT_DROP_TAG_NO_BUFFER]++;
+			}
+		} else {
+			mirror(br, in, pkt);
+		}
+	}
+	if (in->pol.mtu && over_mtu(pkt, in->pol.mtu)) {
+		in->c.drops[PORT_DROP_OVERSIZE]++;
+		return false;
+	}
+	if (in->pol.bcast_pps && eth_is_multicast(eth_dst(pkt->data)) &&
+	    !storm_pass(in, loop_now(br->loop))) {
+		in->c.drops[PORT_DROP_STORM]++;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A frame on the uplink whose source lives on another port is that port's
+ * frame sent back by the outside: its sender, or @in.
+ */
+static inline struct port *
+hairpin_from(struct bridge *br, struct port *in, uint64_t key)
+{
+	struct port *s = fdb_lookup(&br->fdb, key);
+
+	return s && s != in && !s->pol.uplink ? s : in;
 }
 
 /*
@@ -286,8 +483,9 @@ vlan_in(const struct port *in, struct pkt *pkt)
 static void
 classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 {
-	struct port *in = pkt->in, *out;
+	struct port *in = pkt->in, *out, *from = in;
 	const uint8_t *f = pkt->data;
+	uint64_t src;
 
 	in->c.rx++;
 	in->c.rx_bytes += pkt->len;
@@ -304,21 +502,41 @@ classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 		return;
 	}
 	f = pkt->data;	/* vlan_in() may have stripped a tag */
-	learn(br, in, fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan), now);
+	if (unlikely(in->pol_in) && !police_in(br, in, pkt))
+		return;
+	src = fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan);
+	/* A hairpinned frame does not move its MAC to the uplink. */
+	if (unlikely(in->pol.uplink))
+		from = hairpin_from(br, in, src);
+	if (from == in && unlikely(!learn(br, in, src, now))) {
+		in->c.drops[PORT_DROP_MAC_LIMIT]++;
+		return;
+	}
 	if (eth_is_multicast(eth_dst(f))) {
-		flood(br, in, pkt);
+		flood(br, from, in, pkt);
 		return;
 	}
 	out = fdb_lookup(&br->fdb,
 			 fdb_key(eth_mac_to_u64(eth_dst(f)), pkt->vlan));
 	if (!out || !port_member(out, pkt->vlan)) {
-		flood(br, in, pkt);
-	} else if (out == in) {
-		in->c.drops[PORT_DROP_SAME_PORT]++;
-	} else {
-		stage(br, out, pkt);
-		in->c.rx_fwd++;
+		flood(br, from, in, pkt);
+		return;
 	}
+	if (out == in) {
+		in->c.drops[PORT_DROP_SAME_PORT]++;
+		return;
+	}
+	if (unlikely(br->modes) && !reach(from, in, out)) {
+		/* Not directly: by the uplink, if the sender may use it. */
+		out = br->uplink;
+		if (!out || out == in || !port_member(out, pkt->vlan) ||
+		    !reach(from, in, out)) {
+			in->c.drops[PORT_DROP_POLICY]++;
+			return;
+		}
+	}
+	stage(br, out, pkt);
+	in->c.rx_fwd++;
 }
 
 /**

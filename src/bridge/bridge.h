@@ -41,6 +41,9 @@ struct bridge {
 	struct pkt_pool *pool;
 	struct loop_timer ager;
 	uint32_t age_interval_ms;
+	/* Port policy (docs/policy.md), from bridge_policy_changed(). */
+	bool modes;		/* some port has uplink, a mode or isolated */
+	struct port *uplink;	/* the uplink port while it is UP */
 };
 
 int bridge_init(struct bridge *br, struct loop *l, struct pkt_pool *pool,
@@ -48,6 +51,7 @@ int bridge_init(struct bridge *br, struct loop *l, struct pkt_pool *pool,
 void bridge_fini(struct bridge *br);
 int bridge_port_add(struct bridge *br, struct port *p);
 void bridge_port_del(struct bridge *br, struct port *p);
+void bridge_policy_changed(struct bridge *br);
 void bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n);
 uint32_t bridge_now_sec(const struct bridge *br);
 

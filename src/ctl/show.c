@@ -34,12 +34,32 @@ counters_json(const struct port_counters *c, uint64_t queued)
 			 errors);
 }
 
+/* The port's policy keys (docs/policy.md), read back. */
+static json_t *
+policy_json(const struct port *p)
+{
+	static const char *const dirs[] = { "", "rx", "tx", "both" };
+	const struct port_policy *pol = &p->pol;
+	char text[256];
+
+	port_policy_describe(p, text, sizeof(text));
+	return json_pack("{ss sb ss sb ss? ss sb sI sI}", "text", text,
+			 "uplink", pol->uplink, "mode",
+			 port_mode_name(pol->mode), "isolated", pol->isolated,
+			 "mirror", pol->mirror_id[0] ? pol->mirror_id : NULL,
+			 "mirror_dir", dirs[pol->mirror_dir & 3],
+			 "mirror_present", p->mirror != NULL, "bcast_pps",
+			 (json_int_t)pol->bcast_pps, "mtu",
+			 (json_int_t)pol->mtu);
+}
+
 static json_t *
 port_json(const struct port *p)
 {
 	char hint[512] = "", vlan[400];
 	const char *spec = p->spec;
 	json_t *info = json_object();
+	json_t *o;
 
 	if (!spec && p->parent)
 		spec = p->parent->spec;
@@ -48,7 +68,7 @@ port_json(const struct port *p)
 	if (p->ops->info)
 		p->ops->info(p, info);
 	port_vlan_describe(&p->vlan, vlan, sizeof(vlan));
-	return json_pack("{ss ss so ss ss ss si si so ss ss sb sb so}", "id",
+	o = json_pack("{ss ss so ss ss ss si si so ss ss sb sb so}", "id",
 			 p->id,
 			 "kind", p->ops->kind, "parent",
 			 p->parent ? json_string(p->parent->id) : json_null(),
@@ -58,6 +78,9 @@ port_json(const struct port *p)
 			 "counters", counters_json(&p->c, p->bl_len), "qemu",
 			 hint, "vlan", vlan, "rx_paused", p->rx_paused,
 			 "stuck", p->bp_stuck, "info", info);
+	if (o)
+		json_object_set_new(o, "policy", policy_json(p));
+	return o;
 }
 
 static json_t *

@@ -46,6 +46,9 @@ static const char *const drop_names[PORT_DROP_MAX] = {
 	[PORT_DROP_BAD_VNET] = "bad-vnet-hdr",
 	[PORT_DROP_BAD_ENCAP] = "bad-encap",
 	[PORT_DROP_VNI] = "vni",
+	[PORT_DROP_POLICY] = "policy",
+	[PORT_DROP_STORM] = "storm",
+	[PORT_DROP_MAC_LIMIT] = "mac-limit",
 	[PORT_DROP_BACKLOG_FULL] = "backlog-full",
 	[PORT_DROP_PEER_GONE] = "peer-gone",
 	[PORT_DROP_TAG_NO_BUFFER] = "tag-no-buffer",
@@ -182,6 +185,7 @@ registry_link(struct sw *sw, struct port *p)
 		sw->ports_head = p;
 	sw->ports_tail = p;
 	sw->n_ports++;
+	port_policy_linked(p);
 }
 
 static void
@@ -197,6 +201,7 @@ registry_unlink(struct sw *sw, struct port *p)
 		sw->ports_tail = p->prev;
 	p->next = p->prev = NULL;
 	sw->n_ports--;
+	port_policy_unlinked(p);
 }
 
 /**
@@ -283,7 +288,7 @@ port_vlan_describe(const struct port_vlan *v, char *buf, size_t len)
 
 static int
 common_keys(struct sw *sw, struct opts *o, const char **id,
-	    uint32_t *backlog, uint32_t *max_macs, char *err)
+	    uint32_t *backlog, char *err)
 {
 	int ret = opts_get_str(o, "id", id, err);
 
@@ -295,11 +300,7 @@ common_keys(struct sw *sw, struct opts *o, const char **id,
 	if (ret)
 		return ret;
 	*backlog = sw->backlog_default;
-	*max_macs = sw->max_macs_default;
 	ret = opts_get_u32(o, "backlog", 1, 1U << 16, backlog, err);
-	if (ret < 0)
-		return ret;
-	ret = opts_get_u32(o, "max_macs", 0, 1U << 24, max_macs, err);
 	return ret < 0 ? ret : 0;
 }
 
@@ -320,7 +321,7 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 	struct opts o;
 	const struct port_ops *ops;
 	const char *id = NULL;
-	uint32_t backlog, max_macs;
+	uint32_t backlog;
 	struct port *p;
 	int ret;
 
@@ -341,7 +342,7 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 			       "unknown port kind '%s' (known: %s)", o.kind,
 			       known);
 	}
-	ret = common_keys(sw, &o, &id, &backlog, &max_macs, err);
+	ret = common_keys(sw, &o, &id, &backlog, err);
 	if (ret)
 		return ret;
 	p = port_alloc(sw, ops, backlog);
@@ -353,8 +354,10 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
 		return ERR_SET(err, -ENOMEM, "out of memory");
 	}
 	snprintf(p->id, sizeof(p->id), "%s", id);
-	p->max_macs = max_macs;
+	p->max_macs = sw->max_macs_default;
 	ret = port_vlan_keys(&p->vlan, &o, err);
+	if (!ret)
+		ret = port_policy_init(p, &o, err);
 	if (ret) {
 		port_free(p);
 		return ret;
@@ -384,8 +387,10 @@ port_create(struct sw *sw, const char *spec, struct port **out, char *err)
  * @ops:      the child's kind
  * @err:      reason on failure
  *
- * The child inherits backlog and max_macs, is registered, and starts in
- * PORT_STATE_INIT; the caller sets it up and calls port_set_up().
+ * The child inherits backlog, max_macs, VLANs and policy, is registered,
+ * and starts in PORT_STATE_INIT; the caller sets it up and calls
+ * port_set_up().  NULL also when the policy forbids another port (a
+ * second uplink, a port beside a passthru one).
  *
  * Return: the child, or NULL.
  */
@@ -403,6 +408,10 @@ port_spawn(struct port *listener, const struct port_ops *ops, char *err)
 	p->parent = listener;
 	p->max_macs = listener->max_macs;
 	p->vlan = listener->vlan;
+	if (port_policy_inherit(p, err)) {
+		port_free(p);
+		return NULL;
+	}
 	listener->n_children++;
 	registry_link(listener->sw, p);
 	return p;

@@ -53,7 +53,8 @@
  * Counters and conservation (asserted by the tests, for every port):
  *   ingress:  rx = rx_fwd + drops(runt, oversize, no-buffer, bad-src,
  *                                 same-port, no-port, vlan, bad-vnet-hdr,
- *                                 bad-encap, vni)
+ *                                 bad-encap, vni, policy, storm,
+ *                                 mac-limit)
  *   egress:   tx_offered = tx + queued + drops(backlog-full, peer-gone,
  *                                             tag-no-buffer, bad-offload,
  *                                             seg-no-buffer, link-down,
@@ -93,7 +94,7 @@ struct sw;
 enum port_drop {
 	/* ingress */
 	PORT_DROP_RUNT = 0,	/* shorter than an Ethernet header */
-	PORT_DROP_OVERSIZE,	/* longer than the frame buffers */
+	PORT_DROP_OVERSIZE,	/* longer than the frame buffers or mtu= */
 	PORT_DROP_NO_BUFFER,	/* the packet pool was empty */
 	PORT_DROP_BAD_SRC,	/* multicast or zero source MAC */
 	PORT_DROP_SAME_PORT,	/* destination lives on the ingress port */
@@ -102,6 +103,9 @@ enum port_drop {
 	PORT_DROP_BAD_VNET,	/* virtio_net_hdr contradicts its frame */
 	PORT_DROP_BAD_ENCAP,	/* not an encapsulation the kind accepts */
 	PORT_DROP_VNI,		/* a VXLAN network the port does not carry */
+	PORT_DROP_POLICY,	/* destination not reachable by mode/isolation */
+	PORT_DROP_STORM,	/* broadcast/multicast beyond bcast_pps */
+	PORT_DROP_MAC_LIMIT,	/* a new source MAC beyond max_macs */
 	/* egress */
 	PORT_DROP_BACKLOG_FULL,	/* peer slow and backlog full */
 	PORT_DROP_PEER_GONE,	/* peer left with frames still queued */
@@ -109,7 +113,8 @@ enum port_drop {
 	PORT_DROP_BAD_OFFLOAD,	/* cannot be checksummed or segmented */
 	PORT_DROP_SEG_NO_BUFFER, /* no buffer for a software segment */
 	PORT_DROP_LINK_DOWN,	/* the kind's interface is down (a tap) */
-	PORT_DROP_TOO_BIG,	/* longer than the underlay MTU allows */
+	PORT_DROP_TOO_BIG,	/* longer than the port's mtu= (vxlan: the
+				 * underlay MTU) allows */
 	PORT_DROP_NO_VTEP,	/* no tunnel endpoint to send it to */
 	PORT_DROP_MAX
 };
@@ -152,6 +157,32 @@ struct port_vlan {
 	uint8_t allowed[512];	/* trunk: tagged VLANs (bitmap) */
 };
 
+/*
+ * Port policy (docs/policy.md): macvlan-style modes relative to one uplink
+ * port, isolation, mirroring, storm control and an MTU.  All off by
+ * default; the bridge only looks at modes and isolation while some port
+ * uses them (bridge->modes).
+ */
+enum port_mode {
+	PORT_MODE_BRIDGE = 0,
+	PORT_MODE_PRIVATE,
+	PORT_MODE_VEPA,
+	PORT_MODE_PASSTHRU,
+};
+
+#define PORT_MIRROR_RX 1u
+#define PORT_MIRROR_TX 2u
+
+struct port_policy {
+	bool uplink;
+	bool isolated;
+	enum port_mode mode;		/* not for the uplink */
+	uint8_t mirror_dir;		/* PORT_MIRROR_*, with mirror_id */
+	char mirror_id[PORT_ID_MAX];	/* "" = no mirror */
+	uint32_t bcast_pps;		/* 0 = no storm control */
+	uint32_t mtu;			/* 0 = none */
+};
+
 enum port_state {
 	PORT_STATE_INIT = 0,
 	PORT_STATE_LISTENING,	/* a listener */
@@ -166,6 +197,8 @@ enum port_state {
 struct port_ops {
 	const char *kind;	/* "stream", "dgram", "mcast" */
 	size_t priv_size;	/* bytes of kind state, see port_priv() */
+	bool own_mtu;		/* the kind reads mtu= itself (vxlan: the
+				 * underlay's); the common key is not parsed */
 	/*
 	 * Control path, from port_create().  Reads the kind's keys from 'o'
 	 * (common keys are already taken), opens fds, registers them.
@@ -256,6 +289,10 @@ struct port {
 	unsigned int fwd_index;		/* in bridge->fwd[] while UP */
 	uint32_t max_macs, n_macs;
 	struct port_vlan vlan;
+	struct port_policy pol;
+	struct port *mirror;		/* pol.mirror_id while it exists */
+	bool pol_in, pol_out;		/* some ingress/egress policy to apply */
+	uint64_t storm_credit, storm_last;	/* bcast_pps bucket, ns */
 	bool vlan_by_kind;	/* the kind sets pkt->vlan on input and reads
 				 * it on output (VXLAN's VNI map): the bridge
 				 * neither parses nor adds tags for it */
@@ -328,6 +365,14 @@ void sw_fini(struct sw *sw);
 void port_counters_reset(struct port *p);
 const char *port_drop_name(enum port_drop d);
 int port_vlan_keys(struct port_vlan *v, struct opts *o, char *err);
+int port_policy_set(struct port *p, const char *kv, char *err);
+void port_policy_describe(const struct port *p, char *buf, size_t len);
+const char *port_mode_name(enum port_mode m);
+/* policy.c, for port.c */
+int port_policy_init(struct port *p, struct opts *o, char *err);
+int port_policy_inherit(struct port *c, char *err);
+void port_policy_linked(struct port *p);
+void port_policy_unlinked(struct port *p);
 void port_vlan_describe(const struct port_vlan *v, char *buf, size_t len);
 const char *port_error_name(enum port_error e);
 const char *port_state_name(enum port_state s);

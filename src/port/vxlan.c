@@ -1231,6 +1231,7 @@ vx_fdb_forget(struct port *p, const uint8_t *mac, uint16_t vlan)
 
 const struct port_ops vxlan_ops = {
 	.kind = "vxlan",
+	.own_mtu = true,
 	.priv_size = sizeof(struct vxlan),
 	.open = vx_open,
 	.rx_burst = vx_rx_burst,

@@ -37,6 +37,14 @@ int vlan_list_parse(const char *s, uint8_t bitmap[VLAN_BITMAP_LEN],
 void vlan_list_format(const uint8_t bitmap[VLAN_BITMAP_LEN], char *buf,
 		      unsigned long len);
 
+/* Is @type one of the tag types lanyard knows (802.1Q, 802.1ad, 0x9100)? */
+static inline bool
+vlan_is_tpid(uint16_t type)
+{
+	return type == VLAN_TPID_8021Q || type == VLAN_TPID_8021AD ||
+	       type == 0x9100;
+}
+
 static inline bool
 vlan_list_has(const uint8_t bitmap[VLAN_BITMAP_LEN], uint16_t vid)
 {

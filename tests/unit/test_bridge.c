@@ -714,10 +714,235 @@ test_port_mac_limit(void **state)
 		src[5] = i;
 		send1(b, 0, mac_bcast, src, 60, i);
 	}
-	/* Not learned, but still forwarded. */
+	/* Not learned, and dropped; the known sources still go. */
 	assert_int_equal(b->p[0]->n_macs, 2);
 	assert_int_equal(b->sw.br.fdb.stats.port_limit, 2);
-	assert_int_equal(b->p[1]->c.tx, 4);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_MAC_LIMIT], 2);
+	assert_int_equal(b->p[1]->c.tx, 2);
+	src[5] = 1;
+	send1(b, 0, mac_bcast, src, 60, 9);
+	assert_int_equal(b->p[1]->c.tx, 3);
+	check_all(b);
+}
+
+static const uint8_t mac_d[ETH_ALEN] = {0x02, 0, 0, 0, 0, 0x0d};
+static const uint8_t *const mac_of[N_PORTS] = { mac_a, mac_b, mac_c, mac_d };
+
+static void
+set_policy(struct bench *b, int port, const char *kv)
+{
+	char err[ERR_LEN] = "";
+
+	if (port_policy_set(b->p[port], kv, err))
+		fail_msg("port_policy_set(%s): %s", kv, err);
+}
+
+/* Every port announces its MAC (a frame to nobody known) and is learned. */
+static void
+learn_all(struct bench *b)
+{
+	for (int i = 0; i < N_PORTS; i++)
+		send1(b, i, mac_a2, mac_of[i], 60, 0x40);
+	for (int i = 0; i < N_PORTS; i++)
+		assert_ptr_equal(lookup(b, mac_of[i], 0), b->p[i]);
+	clear_sent(b);
+}
+
+/* Who receives a broadcast from @port (sent as @src). */
+static unsigned int
+bcast_from(struct bench *b, int port, const uint8_t *src)
+{
+	clear_sent(b);
+	send1(b, port, mac_bcast, src, 60, 0x50);
+	return receivers(b);
+}
+
+/*
+ * The table of docs/policy.md with port 0 the uplink, 1 bridge, 2 vepa,
+ * 3 private; a frame coming back on the uplink with a neighbour's source
+ * is that neighbour's hairpinned frame.
+ */
+static void
+test_policy_modes(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 0, "uplink=on");
+	set_policy(b, 2, "mode=vepa");
+	set_policy(b, 3, "mode=private");
+	assert_true(b->sw.br.modes);
+	assert_ptr_equal(b->sw.br.uplink, b->p[0]);
+	learn_all(b);
+	assert_int_equal(bcast_from(b, 0, mac_a), 0xe);	/* outside: all */
+	assert_int_equal(bcast_from(b, 1, mac_b), 0x1);	/* bridge: uplink */
+	assert_int_equal(bcast_from(b, 2, mac_c), 0x1);	/* vepa: uplink */
+	assert_int_equal(bcast_from(b, 3, mac_d), 0x1);	/* private */
+	/* Hairpinned: bridge's → vepa; vepa's → bridge; private's → none. */
+	assert_int_equal(bcast_from(b, 0, mac_b), 0x4);
+	assert_int_equal(bcast_from(b, 0, mac_c), 0x2);
+	assert_int_equal(bcast_from(b, 0, mac_d), 0);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_NO_PORT], 1);
+	/* ... and none of them moved to the uplink. */
+	assert_ptr_equal(lookup(b, mac_b, 0), b->p[1]);
+	assert_ptr_equal(lookup(b, mac_c, 0), b->p[2]);
+	assert_ptr_equal(lookup(b, mac_d, 0), b->p[3]);
+	/* Unicast between neighbours leaves by the uplink... */
+	clear_sent(b);
+	send1(b, 1, mac_c, mac_b, 60, 1);
+	assert_int_equal(receivers(b), 0x1);
+	assert_sent(b, 0, mac_c, mac_b, 1);
+	clear_sent(b);
+	send1(b, 2, mac_b, mac_c, 60, 2);
+	assert_int_equal(receivers(b), 0x1);
+	/* ... and comes back to a vepa or bridge port, never a private one. */
+	clear_sent(b);
+	send1(b, 0, mac_c, mac_b, 60, 3);
+	assert_int_equal(receivers(b), 0x4);
+	clear_sent(b);
+	send1(b, 0, mac_b, mac_c, 60, 4);
+	assert_int_equal(receivers(b), 0x2);
+	clear_sent(b);
+	send1(b, 0, mac_d, mac_c, 60, 5);
+	assert_int_equal(receivers(b), 0);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_POLICY], 1);
+	/* From outside, unicast reaches a private port. */
+	send1(b, 0, mac_d, mac_a2, 60, 6);
+	assert_int_equal(receivers(b), 0x8);
+	check_all(b);
+}
+
+/* Without an uplink a vepa or private port reaches nobody. */
+static void
+test_policy_no_uplink(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 2, "mode=vepa");
+	assert_null(b->sw.br.uplink);
+	learn_all(b);
+	assert_int_equal(bcast_from(b, 0, mac_a), 0xa);	/* bridge ports */
+	assert_int_equal(bcast_from(b, 2, mac_c), 0);
+	clear_sent(b);
+	send1(b, 2, mac_a, mac_c, 60, 1);
+	assert_int_equal(receivers(b), 0);
+	assert_int_equal(b->p[2]->c.drops[PORT_DROP_POLICY], 1);
+	/* Back to bridge: reachable again. */
+	set_policy(b, 2, "mode=bridge");
+	assert_false(b->sw.br.modes);
+	send1(b, 2, mac_a, mac_c, 60, 2);
+	assert_int_equal(receivers(b), 0x1);
+	check_all(b);
+}
+
+/* Isolated ports talk only to ports that are not isolated. */
+static void
+test_policy_isolated(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 0, "isolated=on");
+	set_policy(b, 1, "isolated=on");
+	learn_all(b);
+	assert_int_equal(bcast_from(b, 0, mac_a), 0xc);
+	assert_int_equal(bcast_from(b, 2, mac_c), 0xb);
+	clear_sent(b);
+	send1(b, 0, mac_b, mac_a, 60, 1);
+	assert_int_equal(receivers(b), 0);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_POLICY], 1);
+	send1(b, 0, mac_c, mac_a, 60, 2);
+	assert_int_equal(receivers(b), 0x4);
+	check_all(b);
+}
+
+/* One uplink; a passthru port alone beside it; bad values refused whole. */
+static void
+test_policy_rules(void **state)
+{
+	struct bench *b = *state;
+	char err[ERR_LEN] = "";
+
+	set_all_up(b);
+	set_policy(b, 0, "uplink=on");
+	assert_int_equal(port_policy_set(b->p[1], "uplink=on", err), -EBUSY);
+	assert_non_null(strstr(err, "already the uplink"));
+	assert_int_equal(port_policy_set(b->p[1], "mode=passthru", err),
+			 -EBUSY);
+	assert_int_equal(port_policy_set(b->p[0], "mode=vepa", err), -EINVAL);
+	assert_int_equal(port_policy_set(b->p[1], "isolated=on,mode=bogus",
+					 err),
+			 -EINVAL);
+	assert_false(b->p[1]->pol.isolated);
+	assert_int_equal(port_policy_set(b->p[1], "mtu=5", err), -EINVAL);
+	assert_int_equal(port_policy_set(b->p[1], "backlog=5", err), -EINVAL);
+	assert_non_null(strstr(err, "'backlog' cannot be set"));
+	assert_int_equal(port_policy_set(b->p[1], "mirror=t.2", err), -EINVAL);
+	set_policy(b, 1, "isolated=on,vlan=10");
+	assert_true(b->p[1]->pol.isolated);
+	assert_int_equal(b->p[1]->vlan.pvid, 10);
+	assert_string_equal(b->p[1]->spec, "fake,isolated=on,vlan=10");
+	set_policy(b, 1, "trunk=10,20,isolated=off");
+	assert_string_equal(b->p[1]->spec, "fake,trunk=10,20,isolated=off");
+}
+
+/* bcast_pps: a bucket of at least a burst, then storm drops; unicast free. */
+static void
+test_policy_storm(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 0, "bcast_pps=100");
+	for (int i = 0; i < 40; i++)
+		send1(b, 0, mac_bcast, mac_a, 60, (uint8_t)i);
+	assert_int_equal(b->p[1]->c.tx, PKT_BURST);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_STORM], 40 - PKT_BURST);
+	send1(b, 1, mac_bcast, mac_b, 60, 1);	/* B learned */
+	for (int i = 0; i < 10; i++)
+		send1(b, 0, mac_b, mac_a, 60, (uint8_t)i);
+	assert_int_equal(b->p[0]->c.drops[PORT_DROP_STORM], 40 - PKT_BURST);
+	check_all(b);
+}
+
+/* mtu: too-big for the port, oversize from it; a tag is allowed for. */
+static void
+test_policy_mtu(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 1, "mtu=100");
+	send1(b, 0, mac_bcast, mac_a, 114, 1);
+	send1(b, 0, mac_bcast, mac_a, 115, 2);
+	assert_int_equal(b->p[1]->c.tx, 1);
+	assert_int_equal(b->p[1]->c.drops[PORT_DROP_TOO_BIG], 1);
+	assert_int_equal(b->p[2]->c.tx, 2);
+	send1(b, 1, mac_bcast, mac_b, 115, 3);
+	assert_int_equal(b->p[1]->c.drops[PORT_DROP_OVERSIZE], 1);
+	check_all(b);
+}
+
+/* Mirrors get rx and tx copies, more than a burst of them at once. */
+static void
+test_policy_mirror(void **state)
+{
+	struct bench *b = *state;
+
+	set_all_up(b);
+	set_policy(b, 0, "mirror=t.4,mirror_dir=rx");
+	set_policy(b, 1, "mirror=t.4,mirror_dir=tx");
+	assert_ptr_equal(b->p[0]->mirror, b->p[3]);
+	for (int i = 0; i < PKT_BURST; i++)
+		queue_rx(b, b->p[0], mac_bcast, mac_a, 60, (uint8_t)i);
+	port_rx(b->p[0]);
+	/* Its flood copy, the rx copy of port 0, the tx copy of port 1. */
+	assert_int_equal(b->p[3]->c.tx, 3 * PKT_BURST);
+	assert_int_equal(b->p[1]->c.tx, PKT_BURST);
+	/* tx only: what port 1 sends is mirrored, not what it receives. */
+	send1(b, 1, mac_a, mac_b, 60, 1);
+	assert_int_equal(b->p[3]->c.tx, 3 * PKT_BURST);
 	check_all(b);
 }
 
@@ -742,6 +967,13 @@ main(void)
 		T(test_access_vlans_isolated),
 		T(test_trunk_tagging),
 		T(test_port_mac_limit),
+		T(test_policy_modes),
+		T(test_policy_no_uplink),
+		T(test_policy_isolated),
+		T(test_policy_rules),
+		T(test_policy_storm),
+		T(test_policy_mtu),
+		T(test_policy_mirror),
 	};
 #undef T
 

@@ -130,7 +130,8 @@ counter() {
 # check_conservation: the equations of docs/architecture.md hold for every
 # port and for the totals:
 #   rx         = rx_fwd + runt + oversize + no-buffer + bad-src + same-port
-#                + no-port + vlan + bad-vnet-hdr + bad-encap + vni
+#                + no-port + vlan + bad-vnet-hdr + bad-encap + vni + policy
+#                + storm + mac-limit
 #   tx_offered = tx + queued + backlog-full + peer-gone + tag-no-buffer
 #                + bad-offload + seg-no-buffer + link-down + too-big
 #                + no-vtep
@@ -141,7 +142,8 @@ check_conservation() {
 		def ok: .rx == .rx_fwd + .drops.runt + .drops.oversize +
 			.drops."no-buffer" + .drops."bad-src" +
 			.drops."same-port" + .drops."no-port" + .drops.vlan +
-			.drops."bad-vnet-hdr" + .drops."bad-encap" + .drops.vni
+			.drops."bad-vnet-hdr" + .drops."bad-encap" + .drops.vni +
+			.drops.policy + .drops.storm + .drops."mac-limit"
 		    and .tx_offered == .tx + .queued + .drops."backlog-full" +
 			.drops."peer-gone" + .drops."tag-no-buffer" +
 			.drops."bad-offload" + .drops."seg-no-buffer" +
