@@ -767,6 +767,21 @@ account_tx(struct port *p, struct pkt **pkts, unsigned int n)
  * else dropped (backlog-full).  The batch's references are consumed and
  * it is emptied.
  */
+/*
+ * Sending to @p failed with @err.  A peer that closed its socket (EPIPE)
+ * may have left frames in it: while the port can still be read, it only
+ * stops taking frames (dropped, peer-gone) and goes when its reads end.
+ */
+static void
+tx_failed(struct port *p, int err)
+{
+	if (err == -EPIPE && p->ops->rx_burst && p->lfd.fd >= 0) {
+		p->tx_dead = true;
+		return;
+	}
+	port_fail(p, strerror(-err));
+}
+
 static void
 xmit_plain(struct port *p, struct pkt_batch *b)
 {
@@ -774,6 +789,12 @@ xmit_plain(struct port *p, struct pkt_batch *b)
 
 	p->c.tx_offered += n;
 	b->n = 0;
+	if (unlikely(p->tx_dead)) {
+		p->c.drops[PORT_DROP_PEER_GONE] += n;
+		for (unsigned int i = 0; i < n; i++)
+			pkt_put(b->pkts[i]);
+		return;
+	}
 	if (p->bl_len == 0) {
 		int r = p->ops->tx_burst(p, b->pkts, n);
 
@@ -781,7 +802,7 @@ xmit_plain(struct port *p, struct pkt_batch *b)
 			p->c.drops[PORT_DROP_PEER_GONE] += n;
 			for (unsigned int i = 0; i < n; i++)
 				pkt_put(b->pkts[i]);
-			port_fail(p, strerror(-r));
+			tx_failed(p, r);
 			return;
 		}
 		sent = (unsigned int)r;
@@ -931,7 +952,7 @@ port_tx_ready(struct port *p)
 			/* A kind that survives its peer must not spin here. */
 			drop_backlog(p);
 			want_write(p, false);
-			port_fail(p, strerror(-r));
+			tx_failed(p, r);
 			return;
 		}
 		account_tx(p, chunk, (unsigned int)r);

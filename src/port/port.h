@@ -307,6 +307,8 @@ struct port {
 	uint32_t bl_cap, bl_head, bl_len;
 	bool destroyed;
 	bool rx_again;		/* rx_burst has an error to report next call */
+	bool tx_dead;		/* the peer closed: frames for it drop
+				 * (peer-gone) until its last ones are read */
 	uint64_t rx_iter;	/* loop iteration of rx_reads, see */
 	unsigned int rx_reads;	/* port_rx_budget() */
 	/* backpressure, see above */

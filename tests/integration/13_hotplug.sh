@@ -19,8 +19,12 @@ ctl_() { "$LANYARDCTL" --ctl "$ctl" "$@"; }
 lanyard_start --port "stream,id=su,path=$dir/su.sock"
 A=02:00:00:00:00:0a B=02:00:00:00:00:0b
 rx_peer A "stream:unix:$dir/su.sock" $A --duration 60
+# The flow stays connected after its last frame (--linger), so its MAC is
+# there for fdb flush to remove however fast the rest runs.
 peer flow tx "stream:unix:$dir/su.sock" --src 02:00:00:00:00:01 --dst $A \
-	--flow 1 --count 6000 --rate 2000 --announce
+	--flow 1 --count 6000 --rate 2000 --announce --linger 60
+wait_for '[ -n "$(mac_port 02:00:00:00:00:01)" ]' "the flow's sender learned"
+flow_port=$(mac_port 02:00:00:00:00:01)
 
 # port add while the flow runs
 out=$(ctl_ port add "dgram,id=hp,path=$dir/hp.sock") || fail "port add failed: $out"
@@ -54,6 +58,8 @@ n=$(ctlj fdb flush | jq .flushed) || fail "fdb flush"
 [ -z "$(mac_port $A)" ] && [ -z "$(mac_port $B)" ] || fail "entries left after flush: $(ctlj fdb)"
 echo "ok: static entry steers frames, is not moved by learning; fdb del and flush remove entries"
 
+wait_for '[ "$(counter "$flow_port" .rx)" -ge 6001 ]' "the flow's 6000 frames"
+kill "$pid_flow"
 peer_wait flow
 wait_for '[ "$(ctlj show | jq .totals.queued)" -eq 0 ]' "backlogs drained"
 check_conservation

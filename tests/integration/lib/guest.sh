@@ -8,8 +8,9 @@
 #   guest_image_build DIR
 #       Build, or reuse from DIR, a guest kernel and initramfs: Debian's
 #       kernel (the version linux-image-amd64 depends on), busybox from
-#       busybox-static, the e1000 and virtio_net drivers with their module
-#       dependencies, and the init script below.  Both packages are fetched
+#       busybox-static, the modules in GUEST_MODULES (the e1000 and
+#       virtio_net drivers, 802.1Q VLANs) with their module dependencies,
+#       and the init script below.  Both packages are fetched
 #       with `apt-get download` (runs `apt-get update` once if apt knows
 #       nothing); an installed copy is used only if the download fails.
 #       Sets GUEST_KERNEL and GUEST_INITRD.  Rebuilt when the package
@@ -23,12 +24,18 @@
 #       serial console goes to $GUEST_WORK/NAME.log, QEMU's own output to
 #       $GUEST_WORK/NAME.qemu.log.  Extra words are appended to the kernel
 #       command line.  Guest-side keys:
-#         lanyard.peer=IP     the other guest (client, pingloop, wait)
+#         lanyard.peer=IP     the other guest (client, pingloop, wait);
+#                             for lanyard.wait alone, a comma-separated list
+#                             is pinged peer by peer
 #         lanyard.wait=1      ping the peer until it answers, print PING-READY
 #         lanyard.msg=TEXT    client: the line to send (no spaces)
 #         lanyard.port=N      TCP port for server/client (default 5000)
 #         lanyard.end=stay    do not power off when a finite role is done
 #         lanyard.mib=N       bulk: MiB of random data to send (default 10)
+#         lanyard.vlan=VID:IP[,VID:IP...]
+#                             an 802.1Q sub-interface eth0.VID with address
+#                             IP (with prefix) for each entry, up before the
+#                             role starts: "GUEST-VLAN-UP eth0.VID IP"
 #       Roles:
 #         server    listen on TCP port, print "TCP-RECEIVED: <line>" per line
 #         client    send lanyard.msg to peer:port, print "TCP-SENT"
@@ -58,6 +65,7 @@
 #   guest_cleanup                kill every guest started here (by PID)
 
 GUEST_IMAGE_FORMAT=1
+GUEST_MODULES="e1000 virtio_net virtio_pci 8021q"
 declare -gA GUEST_PIDS=()
 GUEST_KERNEL=${GUEST_KERNEL:-}
 GUEST_INITRD=${GUEST_INITRD:-}
@@ -77,7 +85,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 
-role=idle ip= peer= wait=0 msg=hello port=5000 end=poweroff mib=10
+role=idle ip= peer= wait=0 msg=hello port=5000 end=poweroff mib=10 vlan=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lanyard.role=*) role=${arg#*=} ;;
@@ -88,6 +96,7 @@ for arg in $(cat /proc/cmdline); do
 	lanyard.port=*) port=${arg#*=} ;;
 	lanyard.end=*) end=${arg#*=} ;;
 	lanyard.mib=*) mib=${arg#*=} ;;
+	lanyard.vlan=*) vlan=${arg#*=} ;;
 	esac
 done
 
@@ -128,13 +137,23 @@ done
 ip link set eth0 up || die "eth0 up"
 ip addr add "$ip" dev eth0 || die "address $ip"
 echo "GUEST-UP $ip $(cat /sys/class/net/eth0/address)"
+for v in $(echo "$vlan" | tr , ' '); do
+	vid=${v%%:*} vip=${v#*:}
+	ip link add link eth0 name "eth0.$vid" type vlan id "$vid" ||
+		die "eth0.$vid"
+	ip addr add "$vip" dev "eth0.$vid" || die "address $vip on eth0.$vid"
+	ip link set "eth0.$vid" up || die "eth0.$vid up"
+	echo "GUEST-VLAN-UP eth0.$vid $vip"
+done
 
 pingwait() {
-	if ! retry 180 ping -c1 -W1 "$peer" >/dev/null 2>&1; then
-		echo "PING-NOT-READY $peer"
-		return 1
-	fi
-	echo "PING-READY $peer"
+	for p in $(echo "$peer" | tr , ' '); do
+		if ! retry 180 ping -c1 -W1 "$p" >/dev/null 2>&1; then
+			echo "PING-NOT-READY $p"
+			return 1
+		fi
+		echo "PING-READY $p"
+	done
 }
 
 case "$role" in
@@ -333,7 +352,8 @@ _guest_build_kernel() {	# pkg kver dest
 		depmod -b "$base" "$kver" || { rm -rf "$tmp"; return 1; }
 	fi
 	mkdir -p "$tmp/out/modules"
-	_guest_resolve_modules "$moddir" e1000 virtio_net virtio_pci >"$tmp/list" ||
+	# shellcheck disable=SC2086 # one word per module
+	_guest_resolve_modules "$moddir" $GUEST_MODULES >"$tmp/list" ||
 		{ _guest_msg "module dependencies not resolved"; rm -rf "$tmp"; return 1; }
 	: >"$tmp/out/modules.load"
 	while IFS=$'\t' read -r name rel; do
@@ -343,6 +363,7 @@ _guest_build_kernel() {	# pkg kver dest
 	done <"$tmp/list"
 	cp "$kernel" "$tmp/out/vmlinuz"
 	echo "$pkg" >"$tmp/out/source"
+	echo "$GUEST_MODULES" >"$tmp/out/modules.want"
 	rm -rf "$dest"
 	mv "$tmp/out" "$dest"
 	rm -rf "$tmp"
@@ -390,7 +411,8 @@ guest_image_build() {	# dir
 	fi
 	kdir=$dir/kernel-$kver-${kpv//[^A-Za-z0-9.+-]/_}
 	bdir=$dir/busybox-${bbv//[^A-Za-z0-9.+-]/_}
-	if [ ! -s "$kdir/vmlinuz" ]; then
+	if [ ! -s "$kdir/vmlinuz" ] ||
+		[ "$(cat "$kdir/modules.want" 2>/dev/null)" != "$GUEST_MODULES" ]; then
 		_guest_msg "building kernel image from $kpkg $kpv"
 		_guest_build_kernel "$kpkg" "$kver" "$kdir" || rc=1
 	fi
