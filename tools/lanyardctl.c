@@ -27,6 +27,11 @@ static const char usage[] =
 	"  port add SPEC               add a port while lanyard runs (same SPEC\n"
 	"                              as lanyard --port)\n"
 	"  port del ID                 remove a port (a listener with its peers)\n"
+	"  port set ID KEY=VALUE[,KEY=VALUE...]\n"
+	"                              change a running port's policy and VLAN\n"
+	"                              keys (uplink, mode, isolated, mirror,\n"
+	"                              mirror_dir, max_macs, bcast_pps, mtu,\n"
+	"                              vlan, trunk, native, tpid): all or none\n"
 	"  fdb [show] [PORT]           the MAC table: MAC, VLAN, port, age\n"
 	"  fdb flush [PORT]            forget learned and static MACs\n"
 	"  fdb add MAC PORT [vlan N] [dst IP]\n"
@@ -199,6 +204,8 @@ print_show(json_t *r)
 	json_array_foreach(ports, i, p) {
 		json_t *parent = json_object_get(p, "parent");
 		const char *ind = json_is_string(parent) ? "  " : "";
+		const char *policy = json_string_value(json_object_get(
+			json_object_get(p, "policy"), "text"));
 
 		printf("%s%s: kind=%s state=%s peer=%s vlan=%s", ind,
 		       json_string_value(json_object_get(p, "id")),
@@ -216,6 +223,9 @@ print_show(json_t *r)
 		else
 			printf("\n%s  config: %s\n", ind,
 			       json_string_value(json_object_get(p, "config")));
+		/* Only what differs from the defaults (docs/policy.md). */
+		if (policy && *policy)
+			printf("%s  policy: %s\n", ind, policy);
 		if (strcmp(json_string_value(json_object_get(p, "state")),
 			   "listening") != 0)
 			print_counters(json_object_get(p, "counters"),
@@ -286,6 +296,10 @@ print_reply(const char *cmd, json_t *rep)
 		if (*json_string_value(json_object_get(rep, "qemu")))
 			printf("attach a guest with\n    %s\n",
 			       json_string_value(json_object_get(rep, "qemu")));
+	} else if (strcmp(cmd, "port-set") == 0) {
+		printf("port %s set\n  config: %s\n",
+		       json_string_value(json_object_get(rep, "port")),
+		       json_string_value(json_object_get(rep, "config")));
 	} else if (strcmp(cmd, "port-del") == 0) {
 		json_array_foreach(json_object_get(rep, "removed"), i, v)
 			printf("port %s removed\n", json_string_value(v));
@@ -416,6 +430,11 @@ build_request(int argc, char **argv, bool reset, const char **why)
 	} else if (!strcmp(w, "port") && argc == 3 && !strcmp(argv[1], "del")) {
 		cmd = "port-del";
 		json_object_set_new(req, "port", json_string(argv[2]));
+		ok = 1;
+	} else if (!strcmp(w, "port") && argc == 4 && !strcmp(argv[1], "set")) {
+		cmd = "port-set";
+		json_object_set_new(req, "port", json_string(argv[2]));
+		json_object_set_new(req, "spec", json_string(argv[3]));
 		ok = 1;
 	} else if (!strcmp(w, "fdb")) {
 		const char *sub = argc > 1 ? argv[1] : "show";

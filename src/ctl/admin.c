@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * admin.c - commands that change the running switch: hot-plugging ports,
- * static and flushed MAC entries, counter resets.  Each runs between two
- * bursts on the loop thread, so no frame sees a half-made change; ports
- * other than the one added or removed lose nothing.
+ * changing a port's policy and VLAN keys, static and flushed MAC entries,
+ * counter resets.  Each runs between two bursts on the loop thread, so no
+ * frame sees a half-made change; ports other than the one added, removed
+ * or changed lose nothing.
  */
 #include "ctl/ctl.h"
 
@@ -77,6 +78,34 @@ ctl_port_del(struct sw *sw, const struct ctl_req *req, const char **code,
 			json_array_append_new(ids, json_string(c->id));
 	port_destroy(p, "removed by the control socket");
 	return json_pack("{so}", "removed", ids);
+}
+
+/**
+ * ctl_port_set() - change req->port's policy and VLAN keys (req->spec,
+ * "KEY=VALUE,..."), all of them or none
+ * @sw:   the switch
+ * @req:  the request
+ * @code: error code on failure
+ * @err:  message on failure (from the port code: names the key)
+ *
+ * Return: {"port": id, "config": the spec "show" now reads back}, or NULL.
+ */
+json_t *
+ctl_port_set(struct sw *sw, const struct ctl_req *req, const char **code,
+	     char *err)
+{
+	struct port *p = need_port(sw, req, code, err);
+	const char *spec;
+
+	if (!p)
+		return NULL;
+	if (port_policy_set(p, req->spec, err)) {
+		*code = CTL_ERR_BAD_SPEC;
+		return NULL;
+	}
+	spec = p->spec ? p->spec : p->parent ? p->parent->spec : NULL;
+	log_info("port %s: %s set by the control socket", p->id, req->spec);
+	return json_pack("{ss ss}", "port", p->id, "config", spec ? spec : "");
 }
 
 /* Flushes @p's MAC entries, and what its kind knows of where they live. */

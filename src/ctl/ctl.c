@@ -82,6 +82,8 @@ ctl_handle(struct sw *sw, const struct ctl_req *req, const char **code,
 		return ctl_port_add(sw, req, code, err);
 	case CTL_CMD_PORT_DEL:
 		return ctl_port_del(sw, req, code, err);
+	case CTL_CMD_PORT_SET:
+		return ctl_port_set(sw, req, code, err);
 	case CTL_CMD_FDB_FLUSH:
 		return ctl_fdb_flush(sw, req, code, err);
 	case CTL_CMD_FDB_ADD:

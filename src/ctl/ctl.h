@@ -45,6 +45,8 @@ json_t *ctl_port_add(struct sw *sw, const struct ctl_req *req,
 		     const char **code, char *err);
 json_t *ctl_port_del(struct sw *sw, const struct ctl_req *req,
 		     const char **code, char *err);
+json_t *ctl_port_set(struct sw *sw, const struct ctl_req *req,
+		     const char **code, char *err);
 json_t *ctl_fdb_flush(struct sw *sw, const struct ctl_req *req,
 		      const char **code, char *err);
 json_t *ctl_fdb_add(struct sw *sw, const struct ctl_req *req,

@@ -21,6 +21,7 @@ static const struct {
 	{"stats", CTL_CMD_STATS},
 	{"port-add", CTL_CMD_PORT_ADD},
 	{"port-del", CTL_CMD_PORT_DEL},
+	{"port-set", CTL_CMD_PORT_SET},
 	{"fdb-flush", CTL_CMD_FDB_FLUSH},
 	{"fdb-add", CTL_CMD_FDB_ADD},
 	{"fdb-del", CTL_CMD_FDB_DEL},
@@ -44,6 +45,7 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 	json_t *reset = json_object_get(o, "reset");
 	json_t *dst = json_object_get(o, "dst");
 	bool need_port = req->cmd == CTL_CMD_PORT_DEL ||
+			 req->cmd == CTL_CMD_PORT_SET ||
 			 req->cmd == CTL_CMD_FDB_ADD;
 	bool need_mac = req->cmd == CTL_CMD_FDB_ADD ||
 			req->cmd == CTL_CMD_FDB_DEL;
@@ -51,13 +53,16 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 	if (need_port && !req->port[0])
 		return fail(code, CTL_ERR_BAD_REQUEST, err,
 			    "'port' is required", NULL);
-	if (req->cmd == CTL_CMD_PORT_ADD) {
+	if (req->cmd == CTL_CMD_PORT_ADD || req->cmd == CTL_CMD_PORT_SET) {
 		const char *s = json_string_value(spec);
 
 		if (!s || !*s || strlen(s) >= sizeof(req->spec))
 			return fail(code, CTL_ERR_BAD_REQUEST, err,
-				    "'spec' must be a port spec of 1 to 1023 "
-				    "bytes",
+				    req->cmd == CTL_CMD_PORT_ADD
+					    ? "'spec' must be a port spec of "
+					      "1 to 1023 bytes"
+					    : "'spec' must be KEY=VALUE[,...] "
+					      "of 1 to 1023 bytes",
 				    NULL);
 		memcpy(req->spec, s, strlen(s) + 1);
 	}

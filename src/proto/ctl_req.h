@@ -24,6 +24,7 @@ enum ctl_cmd {
 	CTL_CMD_STATS,		/* port?, reset? */
 	CTL_CMD_PORT_ADD,	/* spec */
 	CTL_CMD_PORT_DEL,	/* port */
+	CTL_CMD_PORT_SET,	/* port, spec (KEY=VALUE,...) */
 	CTL_CMD_FDB_FLUSH,	/* port? */
 	CTL_CMD_FDB_ADD,	/* mac, port, vlan?, dst? */
 	CTL_CMD_FDB_DEL,	/* mac, vlan? */
@@ -35,7 +36,7 @@ struct ctl_req {
 	enum ctl_cmd cmd;
 	uint32_t version;		/* the client's, 1 if absent */
 	char port[CTL_ARG_MAX];		/* a port id, or "" */
-	char spec[CTL_SPEC_MAX];	/* port-add */
+	char spec[CTL_SPEC_MAX];	/* port-add; port-set: its keys */
 	uint8_t mac[6];			/* fdb-add, fdb-del */
 	uint16_t vlan;			/* fdb-add, fdb-del; 0 if absent */
 	char dst[CTL_ARG_MAX];		/* fdb-add: a tunnel endpoint, or "" */
@@ -53,6 +54,11 @@ struct ctl_req {
 #define CTL_ERR_FULL "table-full"
 #define CTL_ERR_DENIED "permission-denied"
 
+/*
+ * ctl_req_parse() checks each field's type and size only: what a spec
+ * means (its keys and values) is for the port code to judge, which
+ * answers CTL_ERR_BAD_SPEC.
+ */
 int ctl_req_parse(const char *line, size_t len, struct ctl_req *req,
 		  const char **code, char *err);
 

@@ -60,6 +60,9 @@ check_request(const struct ctl_req *req)
 	case CTL_CMD_PORT_DEL:
 		FUZZ_CHECK(req->port[0]);
 		break;
+	case CTL_CMD_PORT_SET:
+		FUZZ_CHECK(req->port[0] && req->spec[0]);
+		break;
 	case CTL_CMD_FDB_ADD:
 		FUZZ_CHECK(req->port[0]);
 		/* fall through */
