@@ -36,7 +36,10 @@
  * (ethertype LP_ETYPE_HELLO, broadcast) makes a listening peer known to a
  * learning switch before traffic starts; receivers count hellos apart.
  *
- * Modes: tx, rx, echo, ping, raw.  See usage below.
+ * Modes: tx, rx, echo, ping, raw, reflect.  See usage below.  reflect is
+ * the outside world of a switch's uplink doing a hairpin (802.1Qbg
+ * reflective relay): every frame goes back as it came, its MACs, tag and
+ * bytes untouched, so the switch sees its own frames return.
  */
 #include "lanyard-perf.h"
 
@@ -80,6 +83,9 @@ static const char usage[] =
 	"  tx     send frames for --count N or --duration S\n"
 	"  rx     receive and check frames; report loss, reordering, corruption\n"
 	"  echo   send every test frame back to its sender\n"
+	"  reflect send every frame back exactly as it came, MACs untouched: the\n"
+	"         outside of an uplink doing hairpin (802.1Qbg reflective\n"
+	"         relay); counts what it receives as rx does\n"
 	"  ping   one frame at a time to an echo peer; report RTT percentiles\n"
 	"  raw    send the bytes given by --hex as they are (no framing added),\n"
 	"         then report whether the switch closed the connection\n"
@@ -110,10 +116,11 @@ static const char usage[] =
 	"                       (1-1000000, default 1); receivers still account\n"
 	"                       per --src, carried in the frame\n"
 	"  -l, --size BYTES     frame length without FCS, 48-65535 (default 60)\n"
-	"  -n, --count N        frames to send (tx, ping) or to wait for (rx)\n"
+	"  -n, --count N        frames to send (tx, ping) or to wait for (rx,\n"
+	"                       echo, reflect)\n"
 	"  -t, --duration SEC   stop after this long (default 10; 0 = no limit)\n"
-	"  -i, --idle SEC       rx, echo: stop after SEC without frames, once\n"
-	"                       one has arrived (0 = never, the default)\n"
+	"  -i, --idle SEC       rx, echo, reflect: stop after SEC without frames,\n"
+	"                       once one has arrived (0 = never, the default)\n"
 	"  -b, --batch N        frames per system call, 1-64 (default 1):\n"
 	"                       sendmmsg/recvmmsg, one write of N frames, or\n"
 	"                       N ring slots per kick (packet:IFNAME:mmap)\n"
@@ -933,6 +940,17 @@ echo_frame(void *ctx, uint8_t *f, size_t len)
 		x->st->closed = true;
 }
 
+/* reflect: the frame goes back untouched, whatever it is. */
+static void
+reflect_frame(void *ctx, uint8_t *f, size_t len)
+{
+	struct rx_ctx *x = ctx;
+
+	frame_account(x->st, f, len);
+	if (!send_frames(x->ep, &f, &len, 1, x->st))
+		x->st->closed = true;
+}
+
 static void
 run_rx(struct lp_ep *ep, const struct lp_cfg *c, struct lp_stats *st,
        lp_frame_fn *fn)
@@ -1145,11 +1163,11 @@ static void
 report(const struct lp_cfg *c, const struct lp_stats *st)
 {
 	static const char *const names[] = { "", "tx", "rx", "echo", "ping",
-					     "raw" };
+					     "raw", "reflect" };
 	uint64_t lost = st->lost;
 	double pps;
 
-	if (c->mode == LP_RX || c->mode == LP_ECHO)
+	if (c->mode == LP_RX || c->mode == LP_ECHO || c->mode == LP_REFLECT)
 		for (unsigned int i = 0; i < st->n_flows; i++)
 			lost += st->flows[i].max_seq + 1 > st->flows[i].frames
 					? st->flows[i].max_seq + 1 - st->flows[i].frames
@@ -1262,7 +1280,7 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 		{ "macs", 1, NULL, 'm' },     { 0 },
 	};
 	static const char *const modes[] = { "", "tx", "rx", "echo", "ping",
-					     "raw" };
+					     "raw", "reflect" };
 	int o;
 
 	*c = (struct lp_cfg){ .size = 60, .batch = 1, .duration = 10,
@@ -1346,7 +1364,7 @@ parse_args(int argc, char **argv, struct lp_cfg *c)
 	}
 	if (argc - optind != 2)
 		die_usage("need MODE and ENDPOINT");
-	for (unsigned int i = 1; i < 6; i++)
+	for (unsigned int i = 1; i < ARRAY_SIZE(modes); i++)
 		if (strcmp(argv[optind], modes[i]) == 0)
 			c->mode = (enum lp_mode)i;
 	if (!c->mode)
@@ -1421,6 +1439,9 @@ main(int argc, char **argv)
 		break;
 	case LP_ECHO:
 		run_rx(&ep, &c, &st, echo_frame);
+		break;
+	case LP_REFLECT:
+		run_rx(&ep, &c, &st, reflect_frame);
 		break;
 	case LP_PING:
 		run_ping(&ep, &c, &st);

@@ -29,7 +29,7 @@
 #define LP_FRAME_MAX 65535
 #define LP_BATCH_MAX 64
 
-enum lp_mode { LP_TX = 1, LP_RX, LP_ECHO, LP_PING, LP_RAW };
+enum lp_mode { LP_TX = 1, LP_RX, LP_ECHO, LP_PING, LP_RAW, LP_REFLECT };
 enum lp_kind { LP_STREAM = 1, LP_DGRAM, LP_PAIR, LP_PACKET, LP_VDE };
 
 struct lp_cfg {
