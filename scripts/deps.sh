@@ -4,8 +4,11 @@
 # Sourced by run.sh and test.sh: deps_ensure build|test installs what is
 # missing when run as root, else prints the exact apt-get line and fails.
 
-# Building: compiler, build system, JSON library for the control socket.
-DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev)
+# Building: compiler, build system, JSON library for the control socket,
+# libpcap for the filters of trace and capture (pcap_compile, bpf_filter),
+# help2man for the manual pages (made from each program's --help).
+DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev libpcap-dev
+	help2man)
 
 # Testing: unit tests (cmocka), a second compiler with sanitizer and
 # libFuzzer runtimes, real QEMU guests (qemu-system-x86 boots Debian's own
@@ -13,10 +16,11 @@ DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev)
 # namespaces (iproute2, util-linux), JSON on the command line (jq), TCP
 # through tap and packet ports (iperf3, ping from iputils-ping, socat for a
 # checksummed bulk transfer to a guest), VXLAN datagrams read from the
-# underlay (tcpdump) and hand-made ones sent to it (python3).
+# underlay (tcpdump) and hand-made ones sent to it (python3), captures
+# read back (tshark, tcpdump).
 DEPS_TEST=("${DEPS_BUILD[@]}" libcmocka-dev clang libclang-rt-14-dev
 	qemu-system-x86 iproute2 util-linux procps jq cpio xz-utils zstd
-	kmod iperf3 iputils-ping socat tcpdump python3)
+	kmod iperf3 iputils-ping socat tcpdump python3 tshark)
 
 deps_missing() {
 	local p

@@ -17,17 +17,103 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "ctl/ctl.h"
+#include "ctl/metrics.h"
+#include "ctl/trace.h"
 #include "port/port.h"
 #include "proto/cmdline.h"
+#include "proto/config.h"
+
+#define CONFIG_FILE_MAX (1u << 20)	/* bytes in a -f file */
 
 struct app {
 	struct sw sw;
 	struct ctl ctl;
+	struct metrics metrics;		/* sw == NULL without --metrics */
 	struct loop_fd sig;
 	char dir[200];
 	char ctl_path[256];
 	char default_specs[2][400];
+	char **config_values;		/* a -f file's values, owned */
+	unsigned int n_config_values;
+	unsigned int port_line[CMDLINE_MAX_PORTS];	/* the -f file's line
+							 * of each --port, 0:
+							 * the command line */
 };
+
+struct config_ctx {
+	struct app *a;
+	struct cmdline *c;
+};
+
+static int
+config_option(void *ctx, unsigned int line, const char *name,
+	      const char *value, char *err)
+{
+	struct config_ctx *x = ctx;
+	struct app *a = x->a;
+	char *v = value ? strdup(value) : NULL;
+	unsigned int n_ports = x->c->n_ports;
+	char **vs;
+	int ret;
+
+	if (value && !v)
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	vs = realloc(a->config_values,
+		     (a->n_config_values + 1) * sizeof(*vs));
+	if (!vs) {
+		free(v);
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	}
+	a->config_values = vs;
+	vs[a->n_config_values++] = v;
+	ret = cmdline_apply(x->c, name, v, err);
+	if (!ret && x->c->n_ports > n_ports)
+		a->port_line[n_ports] = line;
+	return ret;
+}
+
+/*
+ * -f FILE: the file's options first, then the command line's again on top
+ * (ports add up, the rest is replaced).  Errors name the file and line.
+ */
+static int
+read_config(struct app *a, int argc, char **argv, struct cmdline *c,
+	    char *err)
+{
+	const char *path = c->config;
+	char *text = malloc(CONFIG_FILE_MAX + 1), why[ERR_LEN];
+	FILE *f = text ? fopen(path, "re") : NULL;
+	struct config_ctx x = { a, c };
+	size_t n = 0;
+	int ret;
+
+	if (!text)
+		return ERR_SET(err, -ENOMEM, "out of memory");
+	if (!f) {
+		ret = -errno;
+		free(text);
+		return ERR_SET(err, ret, "%s: %s", path, strerror(-ret));
+	}
+	n = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	ret = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (!ret && n > CONFIG_FILE_MAX)
+		ret = ERR_SET(why, -EFBIG, "larger than %u bytes",
+			      CONFIG_FILE_MAX);
+	else if (ret)
+		snprintf(why, sizeof(why), "read error");
+	cmdline_defaults(c);
+	if (!ret)
+		ret = config_parse(text, n, config_option, &x, why);
+	free(text);
+	if (!ret)
+		ret = cmdline_parse_args(argc, argv, c, why);
+	if (ret)
+		return ERR_SET(err, ret, "%s: %s", path, why);
+	c->config = path;
+	return 0;
+}
+
 
 static void
 on_signal(struct loop_fd *lfd, uint32_t events)
@@ -85,9 +171,11 @@ default_ports(struct app *a, struct cmdline *c)
 }
 
 static void
-print_hints(struct sw *sw, const char *ctl_path)
+print_hints(struct sw *sw, const char *ctl_path, const struct metrics *m)
 {
 	printf("lanyard %s: control socket %s\n", LANYARD_VERSION, ctl_path);
+	if (m->sw)
+		printf("metrics: http://%s/metrics\n", m->addr);
 	for (struct port *p = sw->ports_head; p; p = p->next) {
 		char hint[512] = "";
 
@@ -127,11 +215,23 @@ start(struct app *a, struct cmdline *c, char *err)
 		char perr[ERR_LEN];
 
 		ret = port_create(&a->sw, c->ports[i], NULL, perr);
+		if (ret && a->port_line[i])
+			return ERR_SET(err, ret, "%s: line %u: port %s: %s",
+				       c->config, a->port_line[i],
+				       c->ports[i], perr);
 		if (ret)
 			return ERR_SET(err, ret, "--port %s: %s", c->ports[i],
 				       perr);
 	}
-	return ctl_open(&a->ctl, &a->sw, a->ctl_path, c->ctl_group, err);
+	if ((ret = ctl_open(&a->ctl, &a->sw, a->ctl_path, c->ctl_group, err)))
+		return ret;
+	if (c->pcap && (ret = capture_start_file(&a->sw, c->pcap, "all", NULL,
+						 err)))
+		return ret;
+	if (c->metrics)
+		return metrics_open(&a->metrics, &a->sw, &c->metrics_addr,
+				    c->metrics_addr_len, err);
+	return 0;
 }
 
 int
@@ -142,17 +242,21 @@ main(int argc, char **argv)
 	char err[ERR_LEN];
 	int ret;
 
-	if (cmdline_parse(argc, argv, &c, err)) {
+	if (cmdline_parse(argc, argv, &c, err) ||
+	    (c.config && read_config(&a, argc, argv, &c, err))) {
 		fprintf(stderr, "lanyard: %s\n", err);
-		return 2;
+		ret = 2;
+		goto out;
 	}
 	if (c.help) {
 		fputs(cmdline_usage, stdout);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	if (c.version) {
 		printf("lanyard %s\n", LANYARD_VERSION);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 	log_set_level(c.log_level);
 	a.sw.loop.epfd = -1;
@@ -160,14 +264,25 @@ main(int argc, char **argv)
 	a.sig.fd = -1;
 	if (start(&a, &c, err)) {
 		fprintf(stderr, "lanyard: %s\n", err);
+		capture_stop_files(&a.sw);
+		metrics_close(&a.metrics);
+		ctl_close(&a.ctl);
 		sw_fini(&a.sw);	/* nothing half-started: sockets removed */
-		return 2;
+		ret = 2;
+		goto out;
 	}
-	print_hints(&a.sw, a.ctl_path);
+	print_hints(&a.sw, a.ctl_path, &a.metrics);
 	ret = loop_run(&a.sw.loop);
 	if (ret)
 		log_err("event loop: %s", strerror(-ret));
+	capture_stop_files(&a.sw);
+	metrics_close(&a.metrics);
 	ctl_close(&a.ctl);
 	sw_fini(&a.sw);
-	return ret ? 1 : 0;
+	ret = ret ? 1 : 0;
+out:
+	for (unsigned int i = 0; i < a.n_config_values; i++)
+		free(a.config_values[i]);
+	free(a.config_values);
+	return ret;
 }

@@ -5,6 +5,8 @@
  * JSON.  The protocol is in docs/control-protocol.md.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,9 +14,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/paths.h"
+#include "lanyardctl_top.h"
+#include "proto/pcapng.h"
 
 static const char usage[] =
 	"usage: lanyardctl [--ctl PATH] [-j] COMMAND [ARGS]\n"
@@ -38,16 +43,36 @@ static const char usage[] =
 	"                              pin MAC to PORT: never aged or moved;\n"
 	"                              dst: the VTEP it is at (vxlan ports)\n"
 	"  fdb del MAC [vlan N]        remove one entry\n"
+	"  save [FILE]                 the running configuration (options and\n"
+	"                              ports, hot-plugged ones and port set\n"
+	"                              changes included) as lanyard -f reads\n"
+	"                              it: to FILE, or to stdout\n"
 	"  version                     lanyard's and the protocol's versions\n"
+	"  trace [FILTER]              one line per frame: time, ingress port,\n"
+	"                              MACs, ethertype, VLAN and what the switch\n"
+	"                              did: -> PORT, flood PORTS, drop CAUSE;\n"
+	"                              until interrupted (FILTER: pcap syntax,\n"
+	"                              on the frame as received)\n"
+	"  capture PORT|all [-w FILE|-] [FILTER]\n"
+	"                              pcapng of the frames PORT (or a\n"
+	"                              comma list; a listener: its peers)\n"
+	"                              received and sent, to FILE or stdout\n"
+	"                              (-w -, the default when not a terminal)\n"
+	"  top [-d SECONDS] [-n N]     live per-port rates: frames/s and bits/s\n"
+	"                              each way, drops/s; every SECONDS (1),\n"
+	"                              N times or until q; -j: one JSON object\n"
+	"                              per refresh\n"
 	"\n"
 	"Options:\n"
 	"  -c, --ctl PATH   control socket (default: /run/lanyard/ctl.sock as\n"
 	"                   root, else $XDG_RUNTIME_DIR/lanyard/ctl.sock)\n"
-	"  -j, --json       print the reply as JSON\n"
+	"  -j, --json       print the reply as JSON (trace: one object a line)\n"
+	"  -w FILE          capture: write pcapng to FILE ('-': stdout)\n"
 	"  -h, --help       this text\n"
 	"\n"
 	"Exit status: 0 ok, 1 lanyard answered with an error, 2 bad usage,\n"
-	"3 cannot reach lanyard.\n";
+	"3 cannot reach lanyard.  trace and capture run until interrupted and\n"
+	"report on stderr what a slow reader lost.\n";
 
 static int
 connect_ctl(const char *path)
@@ -278,6 +303,47 @@ print_stats(json_t *r)
 		printf("(counters reset)\n");
 }
 
+static const char *save_path;	/* save FILE, or NULL: stdout */
+static int save_failed;
+
+/*
+ * "save": the configuration to stdout, or to save_path through a
+ * temporary file renamed over it, so a failed write leaves the old file.
+ */
+static void
+save_config(const char *text, bool quiet)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!text)
+		text = "";
+	if (!save_path) {
+		fputs(text, stdout);
+		return;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", save_path,
+			     (long)getpid()) >= sizeof(tmp)) {
+		fprintf(stderr, "lanyardctl: %s: path too long\n", save_path);
+		save_failed = 1;
+		return;
+	}
+	f = fopen(tmp, "we");
+	if (!f || fputs(text, f) == EOF || fflush(f) || fsync(fileno(f)) ||
+	    fclose(f) || rename(tmp, save_path)) {
+		fprintf(stderr, "lanyardctl: %s: %s\n", save_path,
+			strerror(errno));
+		if (f)
+			unlink(tmp);
+		save_failed = 1;
+		return;
+	}
+	if (!quiet)
+		printf("configuration saved to %s; start from it with "
+		       "lanyard -f %s\n",
+		       save_path, save_path);
+}
+
 static void
 print_reply(const char *cmd, json_t *rep)
 {
@@ -306,6 +372,9 @@ print_reply(const char *cmd, json_t *rep)
 	} else if (strcmp(cmd, "fdb-flush") == 0) {
 		printf("%lld entries flushed\n",
 		       (long long)num(rep, "flushed"));
+	} else if (strcmp(cmd, "save") == 0) {
+		save_config(json_string_value(json_object_get(rep, "config")),
+			    false);
 	} else if (strcmp(cmd, "version") == 0) {
 		printf("lanyard %s, control protocol %lld\n",
 		       json_string_value(json_object_get(rep, "lanyard")),
@@ -360,9 +429,12 @@ run(const char *ctl, json_t *req, int json_out)
 		printf("%s\n", line);
 	else if (ret == 0)
 		print_reply(cmd, rep);
+	if (json_out && ret == 0 && save_path && !strcmp(cmd, "save"))
+		save_config(json_string_value(json_object_get(rep, "config")),
+			    true);
 	json_decref(rep);
 	free(line);
-	return ret;
+	return ret ? ret : save_failed;
 }
 
 static int
@@ -371,6 +443,266 @@ usage_error(const char *what)
 	fprintf(stderr, "lanyardctl: %s (see --help)\n", what);
 	return 2;
 }
+
+/* ---- trace and capture: streams (docs/observe.md) ---------------------- */
+
+static volatile sig_atomic_t stream_stop;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stream_stop = 1;
+}
+
+/* A stream's input: what was received and not yet used. */
+struct stream_in {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+/* Receives more; 0 at the end of the stream (or an interruption). */
+static ssize_t
+stream_fill(struct stream_in *in)
+{
+	if (in->len == in->cap) {
+		size_t cap = in->cap * 2;
+		char *b = realloc(in->buf, cap);
+
+		if (!b)
+			return 0;
+		in->buf = b;
+		in->cap = cap;
+	}
+	for (;;) {
+		ssize_t r = recv(in->fd, in->buf + in->len, in->cap - in->len, 0);
+
+		if (r < 0 && errno == EINTR && !stream_stop)
+			continue;
+		if (r <= 0)
+			return 0;
+		in->len += (size_t)r;
+		return r;
+	}
+}
+
+static void
+stream_consume(struct stream_in *in, size_t n)
+{
+	memmove(in->buf, in->buf + n, in->len - n);
+	in->len -= n;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	while (len) {
+		ssize_t r = write(fd, buf, len);
+
+		if (r < 0 && errno == EINTR && !stream_stop)
+			continue;
+		if (r <= 0)
+			return -1;
+		buf = (const char *)buf + r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static void
+print_ports(json_t *a, const char *sep)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		printf("%s%s", i ? sep : "", json_string_value(v));
+}
+
+/* One trace event as text: time port src > dst type [vlan] len decision. */
+static void
+print_event(json_t *e)
+{
+	json_int_t us = num(e, "time_us");
+	time_t sec = (time_t)(us / 1000000);
+	const char *action = json_string_value(json_object_get(e, "action"));
+	json_t *to = json_object_get(e, "to"), *d;
+	struct tm tm;
+	char when[16];
+	size_t i;
+
+	localtime_r(&sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s.%06lld %s %s > %s %s", when, (long long)(us % 1000000),
+	       json_string_value(json_object_get(e, "port")),
+	       json_string_value(json_object_get(e, "src")),
+	       json_string_value(json_object_get(e, "dst")),
+	       json_string_value(json_object_get(e, "ethertype")));
+	if (json_object_get(e, "vlan"))
+		printf(" vlan %lld", (long long)num(e, "vlan"));
+	else if (json_object_get(e, "tag"))
+		printf(" tag %lld", (long long)num(e, "tag"));
+	printf(" len %lld ", (long long)num(e, "len"));
+	if (!action) {
+		printf("?");
+	} else if (!strcmp(action, "drop")) {
+		printf("drop %s", json_string_value(json_object_get(e, "cause")));
+		if (json_array_size(to)) {
+			printf(" at ");
+			print_ports(to, ",");
+		}
+	} else {
+		printf("%s", !strcmp(action, "flood") ? "\u2192 flood " : "\u2192 ");
+		print_ports(to, ",");
+		if (json_array_size(json_object_get(e, "mirror"))) {
+			printf(" mirror ");
+			print_ports(json_object_get(e, "mirror"), ",");
+		}
+	}
+	json_array_foreach(json_object_get(e, "drops"), i, d)
+		printf(" (drop %s at %s)",
+		       json_string_value(json_object_get(d, "cause")),
+		       json_string_value(json_object_get(d, "port")));
+	printf("\n");
+}
+
+/* Trace lines until the end; *lost: the last count lanyard reported. */
+static void
+stream_trace(struct stream_in *in, int json_out, unsigned long long *lost)
+{
+	while (!stream_stop) {
+		char *nl = memchr(in->buf, '\n', in->len);
+		json_t *e;
+
+		if (!nl) {
+			if (!stream_fill(in))
+				return;
+			continue;
+		}
+		*nl = '\0';
+		e = json_loads(in->buf, 0, NULL);
+		if (e && json_object_get(e, "lost"))
+			*lost = (unsigned long long)num(e, "lost");
+		if (json_out)
+			printf("%s\n", in->buf);
+		else if (e && !json_object_get(e, "lost"))
+			print_event(e);
+		json_decref(e);
+		stream_consume(in, (size_t)(nl + 1 - in->buf));
+		if (fflush(stdout))
+			return;
+	}
+}
+
+/* pcapng blocks to @out until the end; lanyard's loss reports are taken
+ * out (pcapng.h). */
+static int
+stream_capture(struct stream_in *in, int out, unsigned long long *lost)
+{
+	while (!stream_stop) {
+		uint32_t type, len;
+
+		if (in->len >= 8)
+			memcpy(&len, in->buf + 4, 4);
+		if (in->len < 8 || (len >= 12 && in->len < len)) {
+			if (!stream_fill(in))
+				return 0;
+			continue;
+		}
+		memcpy(&type, in->buf, 4);
+		if (len < 12 || len % 4 || len > (64u << 20)) {
+			fprintf(stderr, "lanyardctl: bad pcapng block\n");
+			return 3;
+		}
+		if (type == PCAPNG_BT_LANYARD_LOST && len == PCAPNG_LOST_LEN) {
+			uint64_t v;
+
+			memcpy(&v, in->buf + 8, 8);
+			*lost = v;
+		} else if (write_all(out, in->buf, len)) {
+			return 0;	/* the reader went away */
+		}
+		stream_consume(in, len);
+	}
+	return 0;
+}
+
+/*
+ * trace, capture: send the request, read the first reply line, then the
+ * stream until lanyard ends it or a signal comes.
+ */
+static int
+run_stream(const char *ctl, json_t *req, int json_out, const char *wpath)
+{
+	bool capture = !strcmp(json_string_value(json_object_get(req, "cmd")),
+			       "capture");
+	struct stream_in in = {.cap = 1 << 20};
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	unsigned long long lost = 0;
+	char *text, *nl;
+	int out = 1, ret = 0;
+	json_t *rep;
+
+	if (capture && wpath && strcmp(wpath, "-") != 0) {
+		out = open(wpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out == -1) {
+			fprintf(stderr, "lanyardctl: %s: %s\n", wpath,
+				strerror(errno));
+			return 2;
+		}
+	} else if (capture && !wpath && isatty(1)) {
+		return usage_error("capture: stdout is a terminal: use -w FILE");
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	in.fd = connect_ctl(ctl);
+	in.buf = malloc(in.cap);
+	text = json_dumps(req, JSON_COMPACT);
+	if (in.fd < 0 || !in.buf || !text || send_all(in.fd, text, strlen(text)) ||
+	    send_all(in.fd, "\n", 1)) {
+		ret = 3;
+		goto out;
+	}
+	while (!(nl = memchr(in.buf, '\n', in.len)))
+		if (!stream_fill(&in)) {
+			fprintf(stderr, "lanyardctl: no reply from lanyard\n");
+			ret = 3;
+			goto out;
+		}
+	*nl = '\0';
+	rep = json_loads(in.buf, 0, NULL);
+	if (!json_is_true(json_object_get(rep, "ok"))) {
+		json_t *e = json_object_get(rep, "error");
+
+		fprintf(stderr, "lanyardctl: %s: %s\n",
+			json_string_value(json_object_get(e, "code")),
+			json_string_value(json_object_get(e, "message")));
+		json_decref(rep);
+		ret = 1;
+		goto out;
+	}
+	json_decref(rep);
+	stream_consume(&in, (size_t)(nl + 1 - in.buf));
+	if (capture)
+		ret = stream_capture(&in, out, &lost);
+	else
+		stream_trace(&in, json_out, &lost);
+	if (lost)
+		fprintf(stderr, "lanyardctl: %llu %s lost: the reader was too "
+				"slow\n", lost,
+			capture ? "packets" : "trace lines");
+out:
+	free(text);
+	free(in.buf);
+	if (in.fd >= 0)
+		close(in.fd);
+	if (out != 1)
+		close(out);
+	return ret;
+}
+
 
 /*
  * The optional "vlan N" and (with @dst_ok) "dst IP" words from argv[i] on;
@@ -423,6 +755,10 @@ build_request(int argc, char **argv, bool reset, const char **why)
 	} else if (!strcmp(w, "version")) {
 		cmd = w;
 		ok = argc == 1;
+	} else if (!strcmp(w, "save")) {
+		cmd = w;
+		ok = argc <= 2;
+		save_path = argc == 2 ? argv[1] : NULL;
 	} else if (!strcmp(w, "port") && argc == 3 && !strcmp(argv[1], "add")) {
 		cmd = "port-add";
 		json_object_set_new(req, "spec", json_string(argv[2]));
@@ -436,6 +772,26 @@ build_request(int argc, char **argv, bool reset, const char **why)
 		json_object_set_new(req, "port", json_string(argv[2]));
 		json_object_set_new(req, "spec", json_string(argv[3]));
 		ok = 1;
+	} else if (!strcmp(w, "trace") ||
+		   (!strcmp(w, "capture") && argc >= 2)) {
+		/* The rest is a pcap filter: "trace icmp and host 10.0.0.1" */
+		int first = !strcmp(w, "trace") ? 1 : 2;
+		char filter[1024] = "";
+		size_t off = 0;
+
+		cmd = w;
+		ok = 1;
+		if (first == 2)
+			json_object_set_new(req, "port", json_string(argv[1]));
+		for (int i = first; i < argc && ok; i++) {
+			int n = snprintf(filter + off, sizeof(filter) - off,
+					 "%s%s", i > first ? " " : "", argv[i]);
+
+			ok = n > 0 && (size_t)n < sizeof(filter) - off;
+			off += ok ? (size_t)n : 0;
+		}
+		if (off)
+			json_object_set_new(req, "filter", json_string(filter));
 	} else if (!strcmp(w, "fdb")) {
 		const char *sub = argc > 1 ? argv[1] : "show";
 		int rest = argc > 1 ? 2 : 1;
@@ -475,7 +831,7 @@ int
 main(int argc, char **argv)
 {
 	char ctl[256];
-	const char *ctl_path = NULL, *why;
+	const char *ctl_path = NULL, *why, *wpath = NULL;
 	char *words[16];
 	int n_words = 0, json_out = 0, ret;
 	bool reset = false;
@@ -491,12 +847,19 @@ main(int argc, char **argv)
 			json_out = 1;
 		} else if (!strcmp(a, "--reset")) {
 			reset = true;
+		} else if (!strcmp(a, "-w")) {
+			if (++i >= argc)
+				return usage_error("-w: missing file");
+			wpath = argv[i];
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--ctl")) {
 			if (++i >= argc)
 				return usage_error("--ctl: missing path");
 			ctl_path = argv[i];
 		} else if (!strncmp(a, "--ctl=", 6)) {
 			ctl_path = a + 6;
+		} else if (n_words == 0 && !strcmp(a, "top")) {
+			return lanyardctl_top(ctl_path, json_out, argc - i - 1,
+					      argv + i + 1);
 		} else if (a[0] == '-' && n_words < 3) {
 			/* After "port add", a spec may not start with '-'
 			 * anyway, so any dash word here is an option. */
@@ -519,7 +882,15 @@ main(int argc, char **argv)
 		}
 		ctl_path = ctl;
 	}
-	ret = run(ctl_path, req, json_out);
+	why = json_string_value(json_object_get(req, "cmd"));
+	if (wpath && strcmp(why, "capture") != 0) {
+		json_decref(req);
+		return usage_error("-w is for capture");
+	}
+	if (!strcmp(why, "trace") || !strcmp(why, "capture"))
+		ret = run_stream(ctl_path, req, json_out, wpath);
+	else
+		ret = run(ctl_path, req, json_out);
 	json_decref(req);
 	return ret;
 }

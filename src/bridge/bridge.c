@@ -265,14 +265,25 @@ police_out(struct port *out, const struct pkt *pkt)
 	return true;
 }
 
+/* Tell an observer (trace) that @out lost @pkt while staging. */
+static inline void
+note_drop(struct bridge *br, struct port *out, const struct pkt *pkt,
+	  enum port_drop cause)
+{
+	if (unlikely(br->obs))
+		br->obs->drop(br->obs, out, pkt, (int)cause);
+}
+
 static inline void
 stage(struct bridge *br, struct port *out, struct pkt *pkt)
 {
 	struct pkt *t;
 	bool cached;
 
-	if (unlikely(out->pol_out) && !police_out(out, pkt))
+	if (unlikely(out->pol_out) && !police_out(out, pkt)) {
+		note_drop(br, out, pkt, PORT_DROP_TOO_BIG);
 		return;
+	}
 	if (out->vlan.mode != PORT_VLAN_TRUNK || out->vlan_by_kind ||
 	    pkt->vlan == out->vlan.native) {
 		stage_one(br, out, pkt);
@@ -285,6 +296,7 @@ stage(struct bridge *br, struct port *out, struct pkt *pkt)
 	if (!t) {
 		out->c.tx_offered++;
 		out->c.drops[PORT_DROP_TAG_NO_BUFFER]++;
+		note_drop(br, out, pkt, PORT_DROP_TAG_NO_BUFFER);
 		return;
 	}
 	stage_one(br, out, t);
@@ -324,7 +336,7 @@ reach(const struct port *from, const struct port *in, const struct port *out)
 	       out->pol.mode == PORT_MODE_BRIDGE;
 }
 
-static void
+static int
 flood(struct bridge *br, const struct port *from, struct port *in,
       struct pkt *pkt)
 {
@@ -340,10 +352,12 @@ flood(struct bridge *br, const struct port *from, struct port *in,
 		stage(br, out, pkt);
 		copies++;
 	}
-	if (copies)
-		in->c.rx_fwd++;
-	else
+	if (!copies) {
 		in->c.drops[PORT_DROP_NO_PORT]++;
+		return PORT_DROP_NO_PORT;
+	}
+	in->c.rx_fwd++;
+	return BRIDGE_FWD_FLOOD;
 }
 
 /* False: a new source beyond the port's max_macs (the frame drops). */
@@ -392,10 +406,10 @@ storm_pass(struct port *in, uint64_t now)
 
 /*
  * Ingress policy, after VLAN classification: a copy for the mirror (as
- * the frame was on the wire), then the MTU and storm control.  False
- * when the frame drops (counted).
+ * the frame was on the wire), then the MTU and storm control.  The drop
+ * cause (counted), or PORT_DROP_MAX when the frame passes.
  */
-static bool
+static enum port_drop
 police_in(struct bridge *br, struct port *in, struct pkt *pkt)
 {
 	if (in->mirror && (in->pol.mirror_dir & PORT_MIRROR_RX)) {
@@ -419,14 +433,14 @@ police_in(struct bridge *br, struct port *in, struct pkt *pkt)
 	}
 	if (in->pol.mtu && over_mtu(pkt, in->pol.mtu)) {
 		in->c.drops[PORT_DROP_OVERSIZE]++;
-		return false;
+		return PORT_DROP_OVERSIZE;
 	}
 	if (in->pol.bcast_pps && eth_is_multicast(eth_dst(pkt->data)) &&
 	    !storm_pass(in, loop_now(br->loop))) {
 		in->c.drops[PORT_DROP_STORM]++;
-		return false;
+		return PORT_DROP_STORM;
 	}
-	return true;
+	return PORT_DROP_MAX;
 }
 
 /*
@@ -480,51 +494,50 @@ vlan_in(const struct port *in, struct pkt *pkt)
 	return true;
 }
 
-static void
+/* Returns what became of @pkt: BRIDGE_FWD_* or a drop cause. */
+static int
 classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 {
 	struct port *in = pkt->in, *out, *from = in;
 	const uint8_t *f = pkt->data;
+	enum port_drop cause;
 	uint64_t src;
 
 	in->c.rx++;
 	in->c.rx_bytes += pkt->len;
 	if (unlikely(pkt->len < ETH_HDR_LEN)) {
 		in->c.drops[PORT_DROP_RUNT]++;
-		return;
+		return PORT_DROP_RUNT;
 	}
 	if (unlikely(!eth_is_valid_src(eth_src(f)))) {
 		in->c.drops[PORT_DROP_BAD_SRC]++;
-		return;
+		return PORT_DROP_BAD_SRC;
 	}
 	if (unlikely(!vlan_in(in, pkt))) {
 		in->c.drops[PORT_DROP_VLAN]++;
-		return;
+		return PORT_DROP_VLAN;
 	}
 	f = pkt->data;	/* vlan_in() may have stripped a tag */
-	if (unlikely(in->pol_in) && !police_in(br, in, pkt))
-		return;
+	if (unlikely(in->pol_in) &&
+	    (cause = police_in(br, in, pkt)) != PORT_DROP_MAX)
+		return (int)cause;
 	src = fdb_key(eth_mac_to_u64(eth_src(f)), pkt->vlan);
 	/* A hairpinned frame does not move its MAC to the uplink. */
 	if (unlikely(in->pol.uplink))
 		from = hairpin_from(br, in, src);
 	if (from == in && unlikely(!learn(br, in, src, now))) {
 		in->c.drops[PORT_DROP_MAC_LIMIT]++;
-		return;
+		return PORT_DROP_MAC_LIMIT;
 	}
-	if (eth_is_multicast(eth_dst(f))) {
-		flood(br, from, in, pkt);
-		return;
-	}
+	if (eth_is_multicast(eth_dst(f)))
+		return flood(br, from, in, pkt);
 	out = fdb_lookup(&br->fdb,
 			 fdb_key(eth_mac_to_u64(eth_dst(f)), pkt->vlan));
-	if (!out || !port_member(out, pkt->vlan)) {
-		flood(br, from, in, pkt);
-		return;
-	}
+	if (!out || !port_member(out, pkt->vlan))
+		return flood(br, from, in, pkt);
 	if (out == in) {
 		in->c.drops[PORT_DROP_SAME_PORT]++;
-		return;
+		return PORT_DROP_SAME_PORT;
 	}
 	if (unlikely(br->modes) && !reach(from, in, out)) {
 		/* Not directly: by the uplink, if the sender may use it. */
@@ -532,11 +545,12 @@ classify(struct bridge *br, struct pkt *pkt, uint32_t now)
 		if (!out || out == in || !port_member(out, pkt->vlan) ||
 		    !reach(from, in, out)) {
 			in->c.drops[PORT_DROP_POLICY]++;
-			return;
+			return PORT_DROP_POLICY;
 		}
 	}
 	stage(br, out, pkt);
 	in->c.rx_fwd++;
+	return BRIDGE_FWD_UNICAST;
 }
 
 /**
@@ -553,6 +567,7 @@ void
 bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n)
 {
 	uint32_t now = bridge_now_sec(br);
+	struct bridge_obs *obs = br->obs;
 
 	ASSERT(n <= PKT_BURST);
 	/* Overlap the MAC table's cache misses (a hint: a tagged frame's
@@ -570,8 +585,15 @@ bridge_input(struct bridge *br, struct pkt **pkts, unsigned int n)
 		fdb_prefetch(&br->fdb,
 			     fdb_key(eth_mac_to_u64(eth_src(pkt->data)), vlan));
 	}
-	for (unsigned int i = 0; i < n; i++)
-		classify(br, pkts[i], now);
+	/* Off: one branch per burst and per frame (see bridge_obs). */
+	if (unlikely(obs))
+		obs->rx(obs, pkts, n);
+	for (unsigned int i = 0; i < n; i++) {
+		int fwd = classify(br, pkts[i], now);
+
+		if (unlikely(obs))
+			obs->verdict(obs, i, pkts[i], fwd);
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		if (pkts[i]->tagged)
 			pkt_put(pkts[i]->tagged);

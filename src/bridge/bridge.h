@@ -32,6 +32,37 @@
 
 struct port;
 
+/*
+ * What bridge_input() decided for one frame (classify()'s result): a drop
+ * cause (enum port_drop, >= 0), or forwarded to one port or flooded.
+ */
+#define BRIDGE_FWD_UNICAST (-1)
+#define BRIDGE_FWD_FLOOD (-2)
+
+/*
+ * struct bridge_obs - an observer of forwarding (trace and capture, see
+ * ctl/trace.c), set in bridge->obs while one is active.  Costs one branch
+ * per burst and per frame when NULL.  Every member is called on the data
+ * path: it must not block, allocate or keep packet references.
+ *   rx:      a burst arrived, frames as received (before a tag is removed)
+ *   verdict: frame @i of that burst was classified: @fwd is one of the
+ *            BRIDGE_FWD_* values or a drop cause; the ports it was staged
+ *            on are those in bridge->staged whose last frame is it
+ *   drop:    @pkt, for @out, was dropped with egress cause @cause (while
+ *            staging, or by port_xmit() for backlog-full)
+ *   tx:      @p's kind took these frames (NULL slots: dropped by the kind)
+ */
+struct bridge_obs {
+	void (*rx)(struct bridge_obs *o, struct pkt *const *pkts,
+		   unsigned int n);
+	void (*verdict)(struct bridge_obs *o, unsigned int i,
+			const struct pkt *pkt, int fwd);
+	void (*drop)(struct bridge_obs *o, struct port *out,
+		     const struct pkt *pkt, int cause);
+	void (*tx)(struct bridge_obs *o, struct port *p,
+		   struct pkt *const *pkts, unsigned int n);
+};
+
 struct bridge {
 	struct fdb fdb;
 	struct port **fwd;	/* ports that are UP */
@@ -44,6 +75,7 @@ struct bridge {
 	/* Port policy (docs/policy.md), from bridge_policy_changed(). */
 	bool modes;		/* some port has uplink, a mode or isolated */
 	struct port *uplink;	/* the uplink port while it is UP */
+	struct bridge_obs *obs;	/* trace/capture clients, NULL = none */
 };
 
 int bridge_init(struct bridge *br, struct loop *l, struct pkt_pool *pool,

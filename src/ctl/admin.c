@@ -9,10 +9,13 @@
 #include "ctl/ctl.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "port/port.h"
+#include "proto/cmdline.h"
 #include "proto/eth.h"
 
 static struct port *
@@ -232,4 +235,103 @@ ctl_fdb_del(struct sw *sw, const struct ctl_req *req, const char **code,
 	snprintf(err, ERR_LEN, "no entry for %s in vlan %u", text,
 		 (unsigned int)req->vlan);
 	return NULL;
+}
+
+/* Can @v be a configuration file value, read back as it is? */
+static bool
+config_value_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && !strpbrk(v, "\n\r") && v[0] != ' ' && v[0] != '\t' &&
+	       v[n - 1] != ' ' && v[n - 1] != '\t';
+}
+
+/**
+ * ctl_save() - the running configuration as "lanyard -f FILE" reads it:
+ * the options lanyard started with (a -f file's included), then every
+ * port that is not a listener's child, with its spec as "port set" left
+ * it, hot-plugged ones included, in creation order
+ * @sw:   the switch
+ * @req:  the request (no fields)
+ * @code: error code on failure
+ * @err:  message on failure
+ *
+ * Static MAC entries are not part of it.  lanyardctl writes the file: the
+ * switch never opens a path on a client's behalf.
+ *
+ * Return: {"config": text}, or NULL.
+ */
+json_t *
+ctl_save(struct sw *sw, const struct ctl_req *req, const char **code,
+	 char *err)
+{
+	static const char *const levels[] = { "err", "warn", "info", "debug" };
+	const struct cmdline *c = sw->opts;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+	json_t *r;
+
+	(void)req;
+	if (!c) {
+		*code = CTL_ERR_BAD_REQUEST;
+		ERR_SET(err, 0, "this switch was not started from options");
+		return NULL;
+	}
+	if ((c->ctl_path && !config_value_ok(c->ctl_path)) ||
+	    (c->ctl_group && !config_value_ok(c->ctl_group)) ||
+	    (c->pcap && !config_value_ok(c->pcap))) {
+		*code = CTL_ERR_BAD_SPEC;
+		ERR_SET(err, 0, "an option's value cannot be written on one "
+			"line");
+		return NULL;
+	}
+	for (const struct port *p = sw->ports_head; p; p = p->next)
+		if (!p->parent && (!p->spec || !config_value_ok(p->spec))) {
+			*code = CTL_ERR_BAD_SPEC;
+			ERR_SET(err, 0,
+				"port %s: its spec cannot be written on one "
+				"line",
+				p->id);
+			return NULL;
+		}
+	m = open_memstream(&text, &len);
+	if (!m) {
+		*code = CTL_ERR_FULL;
+		ERR_SET(err, 0, "out of memory");
+		return NULL;
+	}
+	fprintf(m, "# lanyard %s: the running configuration, from "
+		   "\"lanyardctl save\";\n# start from it with "
+		   "\"lanyard -f FILE\".\n",
+		LANYARD_VERSION);
+	if (c->ctl_path)
+		fprintf(m, "ctl %s\n", c->ctl_path);
+	if (c->ctl_group)
+		fprintf(m, "ctl-group %s\n", c->ctl_group);
+	fprintf(m,
+		"fdb-size %u\nageing %u\npool %u\nframe-max %u\nbacklog %u\n"
+		"max-macs %u\npause-max %u\npoll-us %u\nlog-level %s\n",
+		c->fdb_size, c->ageing, c->pool, c->frame_max, c->backlog,
+		c->max_macs, c->pause_max, c->poll_us,
+		(unsigned int)c->log_level < ARRAY_SIZE(levels)
+			? levels[c->log_level]
+			: "info");
+	if (c->metrics)
+		fprintf(m, "metrics %s\n", c->metrics);
+	if (c->pcap)
+		fprintf(m, "pcap %s\n", c->pcap);
+	for (const struct port *p = sw->ports_head; p; p = p->next)
+		if (!p->parent)
+			fprintf(m, "port %s\n", p->spec);
+	if (fclose(m) || !text) {
+		free(text);
+		*code = CTL_ERR_FULL;
+		ERR_SET(err, 0, "out of memory");
+		return NULL;
+	}
+	r = json_pack("{ss}", "config", text);
+	free(text);
+	return r;
 }

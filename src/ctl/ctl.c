@@ -17,6 +17,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "ctl/trace.h"
 #include "port/port.h"
 
 #define CTL_MAX_CLIENTS 64
@@ -30,6 +31,10 @@ struct ctl_client {
 	char *out;			/* pending reply bytes */
 	size_t out_len, out_off;
 	bool closing;
+	/* After a trace or capture request: the stream (trace.h), sent
+	 * after the reply; further input is ignored. */
+	struct trace_client *tc;
+	uint32_t events;		/* as last given to epoll */
 };
 
 static void
@@ -49,6 +54,8 @@ client_close(struct ctl_client *cl)
 
 	if (fd < 0)
 		return;
+	trace_stop(cl->tc);
+	cl->tc = NULL;
 	loop_del(l, &cl->lfd);
 	close(fd);
 	cl->ctl->n_clients--;
@@ -90,14 +97,48 @@ ctl_handle(struct sw *sw, const struct ctl_req *req, const char **code,
 		return ctl_fdb_add(sw, req, code, err);
 	case CTL_CMD_FDB_DEL:
 		return ctl_fdb_del(sw, req, code, err);
+	case CTL_CMD_SAVE:
+		return ctl_save(sw, req, code, err);
+	case CTL_CMD_TRACE:
+	case CTL_CMD_CAPTURE:
+		break;	/* streams: start_stream(), on a connection */
 	}
 	*code = CTL_ERR_UNKNOWN_CMD;
 	snprintf(err, ERR_LEN, "unknown command");
 	return NULL;
 }
 
+static void flush_out(struct ctl_client *cl);
+
+static void
+stream_wake(struct trace_client *tc, void *arg)
+{
+	(void)tc;
+	flush_out(arg);
+}
+
+/* trace, capture: the client's connection becomes the stream. */
 static json_t *
-reply_for(struct ctl *c, const char *line, size_t len)
+start_stream(struct ctl_client *cl, const struct ctl_req *req,
+	     const char **code, char *err)
+{
+	bool capture = req->cmd == CTL_CMD_CAPTURE;
+
+	if (cl->tc) {	/* unreachable: a streaming client's input is ignored */
+		*code = CTL_ERR_BAD_REQUEST;
+		snprintf(err, ERR_LEN, "already streaming");
+		return NULL;
+	}
+	if (trace_start(cl->ctl->sw, req, stream_wake, cl, &cl->tc, code,
+			err))
+		return NULL;
+	return json_pack("{ss ss ss}", "stream",
+			 capture ? "pcapng" : "trace", "filter", req->filter,
+			 "ports", capture ? req->port : "all");
+}
+
+static json_t *
+reply_for(struct ctl_client *cl, const char *line, size_t len)
 {
 	char err[ERR_LEN] = "";
 	const char *code = CTL_ERR_BAD_REQUEST;
@@ -105,7 +146,9 @@ reply_for(struct ctl *c, const char *line, size_t len)
 	json_t *r = NULL;
 
 	if (ctl_req_parse(line, len, &req, &code, err) == 0)
-		r = ctl_handle(c->sw, &req, &code, err);
+		r = req.cmd == CTL_CMD_TRACE || req.cmd == CTL_CMD_CAPTURE
+			    ? start_stream(cl, &req, &code, err)
+			    : ctl_handle(cl->ctl->sw, &req, &code, err);
 	if (!r)
 		return json_pack("{si sb s{ss ss}}", "version",
 				 CTL_PROTO_VERSION, "ok", 0, "error", "code",
@@ -146,6 +189,7 @@ static void
 flush_out(struct ctl_client *cl)
 {
 	struct loop *l = &cl->ctl->sw->loop;
+	uint32_t events;
 
 	while (cl->out_off < cl->out_len) {
 		ssize_t r = send(cl->lfd.fd, cl->out + cl->out_off,
@@ -164,8 +208,22 @@ flush_out(struct ctl_client *cl)
 		client_close(cl);
 		return;
 	}
-	loop_mod(l, &cl->lfd,
-		 cl->out_off < cl->out_len ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	if (cl->out_off == cl->out_len && cl->tc) {
+		int r = trace_client_send(cl->tc, cl->lfd.fd);
+
+		if (r < 0 && r != -EAGAIN) {
+			client_close(cl);
+			return;
+		}
+		events = r ? EPOLLIN | EPOLLOUT : EPOLLIN;
+	} else {
+		events = cl->out_off < cl->out_len ? EPOLLIN | EPOLLOUT
+						   : EPOLLIN;
+	}
+	/* A stream is flushed after every busy loop iteration: change
+	 * epoll only when the wish changes. */
+	if (events != cl->events && loop_mod(l, &cl->lfd, events) == 0)
+		cl->events = events;
 }
 
 /* Answer every complete line in the input buffer. */
@@ -177,12 +235,18 @@ serve_lines(struct ctl_client *cl)
 	while ((nl = memchr(cl->in, '\n', cl->in_len))) {
 		size_t len = (size_t)(nl - cl->in);
 
-		if (queue_reply(cl, reply_for(cl->ctl, cl->in, len)))
+		if (cl->tc) {	/* streaming: nothing more is answered */
+			cl->in_len = 0;
+			return 0;
+		}
+		if (queue_reply(cl, reply_for(cl, cl->in, len)))
 			return -ENOMEM;
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
 	}
-	if (cl->in_len == CTL_LINE_MAX) {
+	if (cl->tc) {
+		cl->in_len = 0;
+	} else if (cl->in_len == CTL_LINE_MAX) {
 		/* No newline in a whole buffer: answer, then hang up. */
 		queue_reply(cl, json_pack("{si sb s{ss ss}}", "version",
 					  CTL_PROTO_VERSION, "ok", 0, "error",
@@ -323,6 +387,7 @@ listener_on_event(struct loop_fd *lfd, uint32_t events)
 		return;
 	}
 	cl->ctl = c;
+	cl->events = EPOLLIN;
 	c->n_clients++;
 }
 

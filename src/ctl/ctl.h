@@ -8,6 +8,8 @@
  * read into a bounded buffer, each reply is built whole and written as the
  * socket accepts it.  A client that sends an over-long line or garbage gets
  * an error reply; one that misbehaves at the socket level is dropped.
+ * After a trace or capture request the connection carries that stream
+ * (ctl/trace.h) until the client hangs up.
  */
 #ifndef LANYARD_CTL_CTL_H
 #define LANYARD_CTL_CTL_H
@@ -47,6 +49,8 @@ json_t *ctl_port_del(struct sw *sw, const struct ctl_req *req,
 		     const char **code, char *err);
 json_t *ctl_port_set(struct sw *sw, const struct ctl_req *req,
 		     const char **code, char *err);
+json_t *ctl_save(struct sw *sw, const struct ctl_req *req, const char **code,
+		 char *err);
 json_t *ctl_fdb_flush(struct sw *sw, const struct ctl_req *req,
 		      const char **code, char *err);
 json_t *ctl_fdb_add(struct sw *sw, const struct ctl_req *req,

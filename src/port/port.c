@@ -752,6 +752,10 @@ port_rx(struct port *p)
 static void
 account_tx(struct port *p, struct pkt **pkts, unsigned int n)
 {
+	struct bridge_obs *obs = p->sw->br.obs;
+
+	if (unlikely(obs) && n)	/* capture: what the peer got */
+		obs->tx(obs, p, pkts, n);
 	for (unsigned int i = 0; i < n; i++) {
 		if (unlikely(!pkts[i]))
 			continue;
@@ -813,6 +817,10 @@ xmit_plain(struct port *p, struct pkt_batch *b)
 	for (unsigned int i = sent; i < n; i++) {
 		if (p->bl_len == p->bl_cap) {
 			p->c.drops[PORT_DROP_BACKLOG_FULL]++;
+			if (unlikely(p->sw->br.obs))
+				p->sw->br.obs->drop(p->sw->br.obs, p,
+						    b->pkts[i],
+						    PORT_DROP_BACKLOG_FULL);
 			pkt_put(b->pkts[i]);
 			continue;
 		}
@@ -1027,7 +1035,8 @@ port_counters_reset(struct port *p)
  * sw_init() - set up a switch with no ports: loop, packet pool, bridge
  * @sw:  the switch, zeroed here
  * @c:   the figures, from the command line (pool, frame_max, fdb_size,
- *       ageing, backlog, max_macs; the rest is not read)
+ *       ageing, backlog, max_macs); kept for "save", so it must outlive
+ *       the switch
  * @err: reason on failure
  *
  * Control path.  On failure, sw_fini() undoes what was set up.
@@ -1041,6 +1050,7 @@ sw_init(struct sw *sw, const struct cmdline *c, char *err)
 
 	memset(sw, 0, sizeof(*sw));
 	sw->loop.epfd = -1;
+	sw->opts = c;
 	sw->backlog_default = c->backlog;
 	sw->max_macs_default = c->max_macs;
 	sw->frame_max = c->frame_max;

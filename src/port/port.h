@@ -340,6 +340,8 @@ struct sw {
 	uint32_t frame_max;
 	uint64_t pause_max_ns;		/* 0: never pause a sender */
 	struct port *rx_cur;		/* port_rx() is reading this port */
+	const struct cmdline *opts;	/* what it was started with, for
+					 * "save"; NULL in unit tests' */
 };
 
 extern const struct port_ops *const port_kinds[];

@@ -6,7 +6,9 @@
  */
 #include "proto/cmdline.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "core/pkt.h"
@@ -59,7 +61,21 @@ const char cmdline_usage[] =
 	"                         (lower latency and more frames per wakeup\n"
 	"                         under load, for a busier CPU); 0 = off,\n"
 	"                         the default; an idle switch always sleeps\n"
+	"      --metrics ADDR:PORT\n"
+	"                         serve Prometheus metrics over HTTP at\n"
+	"                         http://ADDR:PORT/metrics; numeric ADDR,\n"
+	"                         IPv6 in brackets ([::1]:9109); port 0 picks\n"
+	"                         a free one, printed at start.  Plain HTTP,\n"
+	"                         no access control: bind a loopback or\n"
+	"                         management address (docs/metrics.md)\n"
+	"      --pcap FILE        capture every port's frames to FILE (pcapng)\n"
+	"                         from the start until lanyard stops\n"
 	"      --log-level LEVEL  err, warn, info or debug (default info)\n"
+	"  -f, --config FILE      read options from FILE first: one per line,\n"
+	"                         NAME VALUE (\"port stream,id=vm,...\"), '#'\n"
+	"                         comments; the command line adds ports and\n"
+	"                         overrides the rest.  \"lanyardctl save\"\n"
+	"                         writes such a file from a running switch\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n";
 
@@ -75,6 +91,9 @@ enum opt_id {
 	OPT_MAX_MACS,
 	OPT_PAUSE_MAX,
 	OPT_POLL_US,
+	OPT_METRICS,
+	OPT_PCAP,
+	OPT_CONFIG,
 	OPT_LOG_LEVEL,
 	OPT_HELP,
 	OPT_VERSION,
@@ -99,6 +118,9 @@ static const struct opt_def defs[] = {
 	{"max-macs", 0, true, OPT_MAX_MACS},
 	{"pause-max", 0, true, OPT_PAUSE_MAX},
 	{"poll-us", 0, true, OPT_POLL_US},
+	{"metrics", 0, true, OPT_METRICS},
+	{"pcap", 0, true, OPT_PCAP},
+	{"config", 'f', true, OPT_CONFIG},
 	{"log-level", 0, true, OPT_LOG_LEVEL},
 	{"help", 'h', false, OPT_HELP},
 	{"version", 'V', false, OPT_VERSION},
@@ -177,6 +199,26 @@ apply(struct cmdline *c, const struct opt_def *d, const char *v, char *err)
 		return number(d->long_name, v, 0, 60000, &c->pause_max, err);
 	case OPT_POLL_US:
 		return number(d->long_name, v, 0, 1000000, &c->poll_us, err);
+	case OPT_METRICS:
+		if (cmdline_parse_hostport(v, &c->metrics_addr,
+					   &c->metrics_addr_len))
+			return ERR_SET(err, -EINVAL,
+				       "--metrics: expected ADDR:PORT with a "
+				       "numeric address ([ADDR]:PORT for "
+				       "IPv6), got '%s'",
+				       v);
+		c->metrics = v;
+		return 0;
+	case OPT_PCAP:
+		if (!*v)
+			return ERR_SET(err, -EINVAL, "--pcap: empty path");
+		c->pcap = v;
+		return 0;
+	case OPT_CONFIG:
+		if (!*v)
+			return ERR_SET(err, -EINVAL, "--config: empty path");
+		c->config = v;
+		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(v, &c->log_level))
 			return ERR_SET(err, -EINVAL,
@@ -195,16 +237,57 @@ apply(struct cmdline *c, const struct opt_def *d, const char *v, char *err)
 }
 
 /**
- * cmdline_parse() - read lanyard's options
- * @argc: argument count, argv[0] included
- * @argv: the arguments; the strings must outlive @c (specs point into them)
- * @c:    filled with defaults, then the options
- * @err:  one line naming the option and the reason, on failure
+ * cmdline_parse_hostport() - a numeric listening address with its port:
+ * "192.0.2.1:9109", "[2001:db8::1]:9109" (IPv6 only in brackets)
+ * @s:   the text
+ * @ss:  the address, on success
+ * @len: its length (sockaddr_in or sockaddr_in6)
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, or -EINVAL (no port, a port above 65535, a name rather than
+ * a number, a scope id, anything after the port).
  */
 int
-cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
+cmdline_parse_hostport(const char *s, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
+	uint32_t port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!colon || hlen == 0 || hlen >= sizeof(host) ||
+	    opts_parse_u32(colon + 1, 0, 65535, &port))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && host[hlen - 1] == ']' && hlen > 2) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+/**
+ * cmdline_defaults() - every option at its default, no ports
+ * @c: the options
+ */
+void
+cmdline_defaults(struct cmdline *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->fdb_size = CMDLINE_FDB_SIZE_DEFAULT;
@@ -215,7 +298,57 @@ cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
 	c->max_macs = CMDLINE_MAX_MACS_DEFAULT;
 	c->pause_max = CMDLINE_PAUSE_MAX_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
+}
 
+/**
+ * cmdline_apply() - one option by its long name, as a configuration file
+ * line gives it (proto/config.h)
+ * @c:     the options so far
+ * @name:  the long name without "--"
+ * @value: its value, or NULL
+ * @err:   the reason on failure, naming the option
+ *
+ * The value must outlive @c.  -f, --help and --version have no meaning
+ * in a file and are refused.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+cmdline_apply(struct cmdline *c, const char *name, const char *value,
+	      char *err)
+{
+	char arg[64];
+	const char *inline_val;
+	const struct opt_def *d;
+
+	snprintf(arg, sizeof(arg), "--%s", name);
+	d = find_def(arg, &inline_val);
+	if (!d || inline_val)
+		return ERR_SET(err, -EINVAL, "'%s': unknown option (see "
+			       "lanyard --help)", name);
+	if (d->id == OPT_CONFIG || d->id == OPT_HELP || d->id == OPT_VERSION)
+		return ERR_SET(err, -EINVAL,
+			       "'%s' has no place in a configuration file",
+			       name);
+	if (!value)
+		return ERR_SET(err, -EINVAL, "--%s: missing value", name);
+	return apply(c, d, value, err);
+}
+
+/**
+ * cmdline_parse_args() - apply the options of an argument vector on top
+ * of @c (ports are added, everything else replaced)
+ * @argc: argument count, argv[0] included
+ * @argv: the arguments; the strings must outlive @c (specs point into them)
+ * @c:    the options so far
+ * @err:  one line naming the option and the reason, on failure
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+cmdline_parse_args(int argc, char *const *argv, struct cmdline *c,
+		   char *err)
+{
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *v;
 		const struct opt_def *d = find_def(arg, &v);
@@ -239,4 +372,23 @@ cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * cmdline_parse() - read lanyard's options
+ * @argc: argument count, argv[0] included
+ * @argv: the arguments; the strings must outlive @c (specs point into them)
+ * @c:    filled with defaults, then the options
+ * @err:  one line naming the option and the reason, on failure
+ *
+ * A --config file is not read here: main() reads it, then applies @argv
+ * again on top of it (cmdline_parse_args()).
+ *
+ * Return: 0 or -EINVAL.
+ */
+int
+cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err)
+{
+	cmdline_defaults(c);
+	return cmdline_parse_args(argc, argv, c, err);
 }

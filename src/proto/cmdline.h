@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 
@@ -33,12 +34,24 @@ struct cmdline {
 	uint32_t max_macs;		/* default per-port limit, 0 = none */
 	uint32_t pause_max;		/* ms a sender may be paused, 0 = off */
 	uint32_t poll_us;		/* adaptive polling after work, 0 = off */
+	const char *metrics;		/* --metrics ADDR:PORT, or NULL */
+	struct sockaddr_storage metrics_addr;	/* ... parsed */
+	socklen_t metrics_addr_len;
+	const char *pcap;		/* --pcap FILE, or NULL */
+	const char *config;		/* -f FILE, or NULL */
 	enum log_level log_level;
 	bool help;
 	bool version;
 };
 
 int cmdline_parse(int argc, char *const *argv, struct cmdline *c, char *err);
+void cmdline_defaults(struct cmdline *c);
+int cmdline_parse_args(int argc, char *const *argv, struct cmdline *c,
+		       char *err);
+int cmdline_apply(struct cmdline *c, const char *name, const char *value,
+		  char *err);
+int cmdline_parse_hostport(const char *s, struct sockaddr_storage *ss,
+			   socklen_t *len);
 extern const char cmdline_usage[];
 
 #endif /* LANYARD_PROTO_CMDLINE_H */

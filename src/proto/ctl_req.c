@@ -22,9 +22,12 @@ static const struct {
 	{"port-add", CTL_CMD_PORT_ADD},
 	{"port-del", CTL_CMD_PORT_DEL},
 	{"port-set", CTL_CMD_PORT_SET},
+	{"save", CTL_CMD_SAVE},
 	{"fdb-flush", CTL_CMD_FDB_FLUSH},
 	{"fdb-add", CTL_CMD_FDB_ADD},
 	{"fdb-del", CTL_CMD_FDB_DEL},
+	{"trace", CTL_CMD_TRACE},
+	{"capture", CTL_CMD_CAPTURE},
 };
 
 static int
@@ -44,9 +47,11 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 	json_t *vlan = json_object_get(o, "vlan");
 	json_t *reset = json_object_get(o, "reset");
 	json_t *dst = json_object_get(o, "dst");
+	json_t *filter = json_object_get(o, "filter");
 	bool need_port = req->cmd == CTL_CMD_PORT_DEL ||
 			 req->cmd == CTL_CMD_PORT_SET ||
-			 req->cmd == CTL_CMD_FDB_ADD;
+			 req->cmd == CTL_CMD_FDB_ADD ||
+			 req->cmd == CTL_CMD_CAPTURE;
 	bool need_mac = req->cmd == CTL_CMD_FDB_ADD ||
 			req->cmd == CTL_CMD_FDB_DEL;
 
@@ -86,6 +91,17 @@ read_args(json_t *o, struct ctl_req *req, const char **code, char *err)
 				    "'dst' is an address, for fdb-add only",
 				    NULL);
 		memcpy(req->dst, d, strlen(d) + 1);
+	}
+	if (filter) {
+		const char *f = json_string_value(filter);
+
+		if ((req->cmd != CTL_CMD_TRACE && req->cmd != CTL_CMD_CAPTURE) ||
+		    !f || strlen(f) >= sizeof(req->filter))
+			return fail(code, CTL_ERR_BAD_REQUEST, err,
+				    "'filter' is a pcap filter of at most "
+				    "1023 bytes, for trace and capture only",
+				    NULL);
+		memcpy(req->filter, f, strlen(f) + 1);
 	}
 	if (reset && !json_is_boolean(reset))
 		return fail(code, CTL_ERR_BAD_REQUEST, err,

@@ -28,6 +28,10 @@ enum ctl_cmd {
 	CTL_CMD_FDB_FLUSH,	/* port? */
 	CTL_CMD_FDB_ADD,	/* mac, port, vlan?, dst? */
 	CTL_CMD_FDB_DEL,	/* mac, vlan? */
+	CTL_CMD_SAVE,		/* the running configuration, as -f reads */
+	CTL_CMD_TRACE,		/* filter?: then a stream of events */
+	CTL_CMD_CAPTURE,	/* port ("all" or ID[,ID...]), filter?:
+				 * then a pcapng stream */
 };
 
 #define CTL_SPEC_MAX 1024
@@ -41,6 +45,7 @@ struct ctl_req {
 	uint16_t vlan;			/* fdb-add, fdb-del; 0 if absent */
 	char dst[CTL_ARG_MAX];		/* fdb-add: a tunnel endpoint, or "" */
 	bool reset;			/* stats */
+	char filter[CTL_SPEC_MAX];	/* trace, capture: pcap filter, or "" */
 };
 
 /* Error codes sent back in {"error": {"code": ...}}. */
@@ -53,6 +58,8 @@ struct ctl_req {
 #define CTL_ERR_NO_ENTRY "no-such-entry"
 #define CTL_ERR_FULL "table-full"
 #define CTL_ERR_DENIED "permission-denied"
+#define CTL_ERR_BAD_FILTER "bad-filter"
+#define CTL_ERR_BUSY "busy"
 
 /*
  * ctl_req_parse() checks each field's type and size only: what a spec

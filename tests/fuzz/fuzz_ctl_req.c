@@ -38,13 +38,16 @@ check_request(const struct ctl_req *req)
 	uint8_t mac[ETH_ALEN];
 	char err[ERR_LEN];
 
-	FUZZ_CHECK(req->cmd >= CTL_CMD_SHOW && req->cmd <= CTL_CMD_FDB_DEL);
+	FUZZ_CHECK(req->cmd >= CTL_CMD_SHOW && req->cmd <= CTL_CMD_CAPTURE);
 	FUZZ_CHECK(req->version == CTL_PROTO_VERSION);
 	FUZZ_CHECK(memchr(req->port, '\0', sizeof(req->port)));
 	FUZZ_CHECK(memchr(req->spec, '\0', sizeof(req->spec)));
 	FUZZ_CHECK(req->vlan <= 4094);
 	FUZZ_CHECK(memchr(req->dst, '\0', sizeof(req->dst)));
 	FUZZ_CHECK(!req->dst[0] || req->cmd == CTL_CMD_FDB_ADD);
+	FUZZ_CHECK(memchr(req->filter, '\0', sizeof(req->filter)));
+	FUZZ_CHECK(!req->filter[0] || req->cmd == CTL_CMD_TRACE ||
+		   req->cmd == CTL_CMD_CAPTURE);
 	switch (req->cmd) {
 	case CTL_CMD_PORT_ADD: {
 		struct opts *o = malloc(sizeof(*o));
@@ -62,6 +65,9 @@ check_request(const struct ctl_req *req)
 		break;
 	case CTL_CMD_PORT_SET:
 		FUZZ_CHECK(req->port[0] && req->spec[0]);
+		break;
+	case CTL_CMD_CAPTURE:
+		FUZZ_CHECK(req->port[0]);
 		break;
 	case CTL_CMD_FDB_ADD:
 		FUZZ_CHECK(req->port[0]);

@@ -36,14 +36,6 @@ trap cleanup EXIT
 ip netns add "$nsA"
 ip netns add "$nsB"
 
-# into NS IF ADDR: move tap IF into namespace NS with ADDR, up.
-into() {
-	ip link set "$2" netns "$1"
-	ip -n "$1" addr add "$3/24" dev "$2"
-	ip -n "$1" link set "$2" up
-	ip -n "$1" link set lo up
-}
-
 # iperf NAME SECONDS [iperf3 client args...]: TCP from A to B; prints
 # the bytes iperf3's receiver got.
 iperf() { iperf_tcp "$nsB" "$nsA" 10.77.0.2 "$@"; }
@@ -53,8 +45,8 @@ iperf() { iperf_tcp "$nsB" "$nsA" 10.77.0.2 "$@"; }
 run_pair() {
 	local name=$1 a=$2 b=$3 secs=$4 up down rx_a rx_b fr_a
 	lanyard_start --port "tap,id=ta,ifname=lyta$a" --port "tap,id=tb,ifname=lytb$b"
-	into "$nsA" lyta 10.77.0.1
-	into "$nsB" lytb 10.77.0.2
+	tap_into "$nsA" lyta 10.77.0.1
+	tap_into "$nsB" lytb 10.77.0.2
 	ip netns exec "$nsA" ping -c 3 -i 0.2 -W 2 10.77.0.2 >/dev/null ||
 		fail "$name: no ping across the switch"
 	up=$(iperf "$name-up" "$secs")
@@ -96,8 +88,8 @@ echo "ok: offloads on, off and mixed (software segmentation) carry TCP"
 
 # A multi-queue tap: four parallel streams.
 lanyard_start --port "tap,id=ta,ifname=lyta,queues=4" --port "tap,id=tb,ifname=lytb"
-into "$nsA" lyta 10.77.0.1
-into "$nsB" lytb 10.77.0.2
+tap_into "$nsA" lyta 10.77.0.1
+tap_into "$nsB" lytb 10.77.0.2
 ctlj show | jq -e '.ports[] | select(.id == "ta") | .info.queues == 4' >/dev/null ||
 	fail "ta does not show 4 queues"
 ip -n "$nsA" -d link show lyta | grep -q multi_queue || fail "lyta is not multi-queue"
@@ -144,8 +136,8 @@ unshare --mount --propagation private bash -c "$as_user" nobody nogroup "$LANYAR
 lanyard_pid=$!
 ctl=$rdir/ctl.sock
 wait_for '"$LANYARDCTL" --ctl "$ctl" version >/dev/null 2>&1' "lanyard as nobody"
-into "$nsA" lyR1 10.77.0.1
-into "$nsB" lyR2 10.77.0.2
+tap_into "$nsA" lyR1 10.77.0.1
+tap_into "$nsB" lyR2 10.77.0.2
 ip netns exec "$nsA" ping -c 3 -i 0.2 -W 2 10.77.0.2 >/dev/null ||
 	fail "no ping through taps opened by nobody"
 [ "$(counter r1 .rx)" -gt 0 ] && [ "$(counter r2 .tx)" -gt 0 ] ||

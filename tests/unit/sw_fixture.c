@@ -20,7 +20,7 @@
 int
 fx_sw_init(struct sw *sw)
 {
-	const struct cmdline c = {
+	static const struct cmdline c = {
 		.pool = 512,
 		.frame_max = PKT_FRAME_MAX_DEFAULT,
 		.fdb_size = 1024,

@@ -132,7 +132,7 @@ setup(void **state)
 {
 	struct bench *b = calloc(1, sizeof(*b));
 	char err[ERR_LEN] = "";
-	const struct cmdline c = {
+	static const struct cmdline c = {
 		.pool = 256, .frame_max = 2048, .fdb_size = 1024,
 		.ageing = 300, .backlog = BACKLOG,
 	};

@@ -420,6 +420,40 @@ test_repeated_calls(void **state)
 	}
 }
 
+/* -f and --pcap are recorded; cmdline_apply() is a file's line. */
+static void
+test_config_options(void **state)
+{
+	(void)state;
+	PARSE_OK("-f", "/etc/lanyard.conf", "--pcap", "/tmp/x.pcapng");
+	assert_string_equal(cl.config, "/etc/lanyard.conf");
+	assert_string_equal(cl.pcap, "/tmp/x.pcapng");
+	PARSE_BAD("--config", "--config", "");
+	PARSE_BAD("--pcap", "--pcap", "");
+	cmdline_defaults(&cl);
+	assert_defaults_except_ports();
+	assert_int_equal(cmdline_apply(&cl, "port", "stream,id=a", err), 0);
+	assert_int_equal(cmdline_apply(&cl, "ageing", "9", err), 0);
+	assert_int_equal(cl.n_ports, 1);
+	assert_int_equal(cl.ageing, 9);
+	assert_int_equal(cmdline_apply(&cl, "ageing", NULL, err), -EINVAL);
+	assert_err("missing value");
+	assert_int_equal(cmdline_apply(&cl, "nope", "1", err), -EINVAL);
+	assert_err("'nope': unknown option");
+	assert_int_equal(cmdline_apply(&cl, "config", "x", err), -EINVAL);
+	assert_err("no place in a configuration file");
+	assert_int_equal(cmdline_apply(&cl, "p", "stream,id=b", err), -EINVAL);
+	/* The command line on top: ports add up, the rest is replaced. */
+	assert_int_equal(cmdline_parse_args(5, (char *[]){"lanyard", "-p",
+					    "stream,id=c", "--ageing", "3",
+					    NULL},
+					    &cl, err),
+			 0);
+	assert_int_equal(cl.n_ports, 2);
+	assert_string_equal(cl.ports[1], "stream,id=c");
+	assert_int_equal(cl.ageing, 3);
+}
+
 int
 main(void)
 {
@@ -435,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_missing_value),
 		cmocka_unit_test(test_repeated_calls),
+		cmocka_unit_test(test_config_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

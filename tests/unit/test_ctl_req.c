@@ -479,6 +479,46 @@ test_port_set_spec(void **state)
 	    "'port'");
 }
 
+/* trace and capture: a filter string, capture needs a port. */
+static void
+test_trace_capture(void **state)
+{
+	(void)state;
+	parse_ok("{\"cmd\":\"trace\"}", CTL_CMD_TRACE);
+	assert_plain();
+	assert_string_equal(req.filter, "");
+	parse_ok("{\"cmd\":\"trace\",\"filter\":\"icmp\"}", CTL_CMD_TRACE);
+	assert_string_equal(req.filter, "icmp");
+	parse_ok("{\"cmd\":\"capture\",\"port\":\"all\","
+		 "\"filter\":\"arp or icmp\"}",
+		 CTL_CMD_CAPTURE);
+	assert_string_equal(req.port, "all");
+	assert_string_equal(req.filter, "arp or icmp");
+	bad("{\"cmd\":\"capture\"}", CTL_ERR_BAD_REQUEST, "'port'");
+	bad("{\"cmd\":\"trace\",\"filter\":3}", CTL_ERR_BAD_REQUEST,
+	    "'filter'");
+	bad("{\"cmd\":\"show\",\"filter\":\"icmp\"}", CTL_ERR_BAD_REQUEST,
+	    "'filter'");
+}
+
+/* A filter of 1023 bytes fits; 1024 do not. */
+static void
+test_filter_length(void **state)
+{
+	char line[1200], f[1025];
+
+	(void)state;
+	memset(f, 'a', 1023);
+	f[1023] = '\0';
+	snprintf(line, sizeof(line), "{\"cmd\":\"trace\",\"filter\":\"%s\"}", f);
+	parse_ok(line, CTL_CMD_TRACE);
+	assert_int_equal(strlen(req.filter), 1023);
+	memset(f, 'a', 1024);
+	f[1024] = '\0';
+	snprintf(line, sizeof(line), "{\"cmd\":\"trace\",\"filter\":\"%s\"}", f);
+	bad(line, CTL_ERR_BAD_REQUEST, "1023");
+}
+
 /* Fields a request leaves out read as their defaults, whatever req held. */
 static void
 test_cleared(void **state)
@@ -515,6 +555,8 @@ main(void)
 		cmocka_unit_test(test_vlan_field),
 		cmocka_unit_test(test_reset_field),
 		cmocka_unit_test(test_cleared),
+		cmocka_unit_test(test_trace_capture),
+		cmocka_unit_test(test_filter_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

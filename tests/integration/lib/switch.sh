@@ -127,6 +127,16 @@ counter() {
 	ctlj show | jq -r --arg p "$1" ".ports[] | select(.id == \$p) | .counters$2"
 }
 
+# tap_into NS IF ADDR [MAC]: move the tap IF lanyard made into namespace
+# NS, with ADDR/24 (and MAC), and bring it and NS's loopback up.
+tap_into() {
+	ip link set "$2" netns "$1"
+	[ -z "${4:-}" ] || ip -n "$1" link set "$2" address "$4"
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$1" link set "$2" up
+	ip -n "$1" link set lo up
+}
+
 # check_conservation: the equations of docs/architecture.md hold for every
 # port and for the totals:
 #   rx         = rx_fwd + runt + oversize + no-buffer + bad-src + same-port
