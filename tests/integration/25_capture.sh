@@ -18,14 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_cmds jq tshark tcpdump ping=iputils-ping
 
 nsA=lanyard-capA-$$ nsB=lanyard-capB-$$
-cleanup() {
-	switch_cleanup
-	ip netns del "$nsA" 2>/dev/null || true
-	ip netns del "$nsB" 2>/dev/null || true
-}
-trap cleanup EXIT
-ip netns add "$nsA"
-ip netns add "$nsB"
+ns_add "$nsA" "$nsB"
 macA=02:00:00:0a:00:01 macB=02:00:00:0b:00:02
 
 

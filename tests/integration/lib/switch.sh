@@ -17,6 +17,7 @@ ctl=$dir/ctl.sock
 lanyard_log=$dir/lanyard.log	# where lanyard_start sends lanyard's output
 lanyard_pid=
 peer_pids=()
+test_netns=()	# namespaces ns_add made, deleted by switch_cleanup
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -40,7 +41,19 @@ switch_cleanup() {
 		kill "$lanyard_pid" 2>/dev/null || true
 		wait "$lanyard_pid" 2>/dev/null || true
 	fi
+	for p in "${test_netns[@]}"; do
+		ip netns del "$p" 2>/dev/null || true
+	done
 	rm -rf "$dir"
+}
+
+# ns_add NAME...: create network namespaces that switch_cleanup removes.
+ns_add() {
+	local n
+	for n in "$@"; do
+		ip netns add "$n" || fail "ip netns add $n"
+		test_netns+=("$n")
+	done
 }
 trap switch_cleanup EXIT
 
