@@ -43,6 +43,13 @@ deps_ensure() {
 	fi
 	echo "lanyard: installing: $missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2 &&
-		apt-get install -y -qq --no-install-recommends $missing >&2
+	# A mirror briefly unreachable (DNS) gets two more tries.
+	local try
+	for try in 0 1 2; do
+		sleep $((try * 5))
+		apt-get update -qq >&2 &&
+			apt-get install -y -qq --no-install-recommends $missing >&2 &&
+			return 0
+	done
+	return 1
 }

@@ -67,8 +67,17 @@ need_cmds() {
 		command -v "${c%%=*}" >/dev/null || want+=("${pkgs[@]}")
 	done
 	[ "${#want[@]}" -gt 0 ] || return 0
-	apt-get install -y -q --no-install-recommends "${want[@]}" >&2 ||
-		{ apt-get update -qq && apt-get install -y -q --no-install-recommends "${want[@]}" >&2; }
+	apt-get install -y -q --no-install-recommends "${want[@]}" >&2 && return 0
+	# The mirror may be out of date or briefly unreachable (a DNS
+	# failure has been seen in CI): refresh and try again, three times.
+	local try
+	for try in 1 2 3; do
+		sleep $((try * 5))
+		apt-get update -qq >&2 &&
+			apt-get install -y -q --no-install-recommends "${want[@]}" >&2 &&
+			return 0
+	done
+	return 1
 }
 
 # lanyard_start ARGS...: start lanyard on $ctl, wait until it answers.
