@@ -9,7 +9,9 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
@@ -55,7 +57,7 @@ from_host(const char *host, const char *port, struct addr *a, char *err)
  * addr_from_opts() - read one address from a spec: a unix path, or a host
  * and port; "type" (unix or inet), if given, must agree
  * @o:     the spec
- * @k:     which keys name this address
+ * @k:     which keys name this address (NULL: a kind without them)
  * @a:     the address
  * @given: whether any of the keys was present
  * @err:   reason on failure
@@ -71,10 +73,10 @@ addr_from_opts(struct opts *o, const struct addr_keys *k, struct addr *a,
 
 	memset(a, 0, sizeof(*a));
 	*given = false;
-	if ((ret = opts_get_str(o, k->type, &type, err)) < 0 ||
-	    (ret = opts_get_str(o, k->path, &path, err)) < 0 ||
-	    (ret = opts_get_str(o, k->host, &host, err)) < 0 ||
-	    (ret = opts_get_str(o, k->port, &port, err)) < 0)
+	if ((k->type && (ret = opts_get_str(o, k->type, &type, err)) < 0) ||
+	    (k->path && (ret = opts_get_str(o, k->path, &path, err)) < 0) ||
+	    (k->host && (ret = opts_get_str(o, k->host, &host, err)) < 0) ||
+	    (k->port && (ret = opts_get_str(o, k->port, &port, err)) < 0))
 		return ret;
 	if (!type && !path && !host && !port)
 		return 0;
@@ -196,4 +198,40 @@ addr_is_unnamed(const struct addr *a)
 	       a->len <= offsetof(struct sockaddr_un, sun_path) + 1 &&
 	       (a->len <= offsetof(struct sockaddr_un, sun_path) ||
 		addr_path(a)[0] == '\0');
+}
+
+/**
+ * addr_unlink_stale() - make way for a unix socket listener at @a's path
+ * @a:   a unix address
+ * @err: the reason, on failure
+ *
+ * A socket file nobody listens on (left by a process that died) is
+ * removed; a live one, or a file that is not a socket, is an error.
+ *
+ * Return: 0, -EEXIST or -EADDRINUSE.
+ */
+int
+addr_unlink_stale(const struct addr *a, char *err)
+{
+	const char *path = addr_path(a);
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == -1)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return ERR_SET(err, -EEXIST, "path '%s' exists and is not a "
+				"socket", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)&a->ss, a->len) ==
+			       0) {
+		close(fd);
+		return ERR_SET(err, -EADDRINUSE,
+			       "path '%s': another process is listening",
+			       path);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return 0;
 }

@@ -33,5 +33,6 @@ uint32_t addr_hash(const struct addr *a);
 int addr_family(const struct addr *a);
 const char *addr_path(const struct addr *a);
 bool addr_is_unnamed(const struct addr *a);
+int addr_unlink_stale(const struct addr *a, char *err);
 
 #endif /* LANYARD_PORT_ADDR_H */

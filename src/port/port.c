@@ -23,6 +23,7 @@ extern const struct port_ops mcast_ops;
 extern const struct port_ops tap_ops;
 extern const struct port_ops packet_ops;
 extern const struct port_ops vxlan_ops;
+extern const struct port_ops vhost_user_ops;
 
 /* Every port kind, looked up by name from the spec's first word. */
 const struct port_ops *const port_kinds[] = {
@@ -32,6 +33,7 @@ const struct port_ops *const port_kinds[] = {
 	&tap_ops,
 	&packet_ops,
 	&vxlan_ops,
+	&vhost_user_ops,
 	NULL,
 };
 
@@ -64,6 +66,8 @@ static const char *const error_names[PORT_ERR_MAX] = {
 	[PORT_ERR_PEER_LIMIT] = "peer-limit",
 	[PORT_ERR_IO] = "io",
 	[PORT_ERR_BAD_PEER] = "bad-peer",
+	[PORT_ERR_BAD_DESC] = "bad-desc",
+	[PORT_ERR_BAD_MSG] = "bad-msg",
 };
 
 const char *
@@ -470,6 +474,10 @@ want_write(struct port *p, bool on)
 	uint32_t ev = on ? l->events | EPOLLOUT
 			 : l->events & ~(uint32_t)EPOLLOUT;
 
+	if (p->ops->tx_wait) {
+		p->ops->tx_wait(p, on);
+		return;
+	}
 	if (l->fd >= 0 && ev != l->events)
 		loop_mod(port_loop(p), l, ev);
 }

@@ -125,6 +125,9 @@ enum port_error {
 	PORT_ERR_PEER_LIMIT,	/* endpoint refused a new peer */
 	PORT_ERR_IO,		/* a socket error ended a connection */
 	PORT_ERR_BAD_PEER,	/* a sender that cannot be answered */
+	PORT_ERR_BAD_DESC,	/* vhost-user: a descriptor chain refused */
+	PORT_ERR_BAD_MSG,	/* vhost-user: a request refused, the
+				 * front-end disconnected */
 	PORT_ERR_MAX
 };
 
@@ -267,6 +270,14 @@ struct port_ops {
 	int (*fdb_pin)(struct port *p, const uint8_t mac[6], uint16_t vlan,
 		       const char *dst, char *err);
 	void (*fdb_forget)(struct port *p, const uint8_t *mac, uint16_t vlan);
+	/*
+	 * Data path, for a kind whose peer says "room again" by other means
+	 * than EPOLLOUT (vhost-user: a kick on a receive ring).  Called with
+	 * true when a backlog appears, instead of arming EPOLLOUT, and with
+	 * false when it is gone; the kind calls port_tx_ready() when there is
+	 * room.  May be NULL.
+	 */
+	void (*tx_wait)(struct port *p, bool on);
 };
 
 struct port {

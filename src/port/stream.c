@@ -470,38 +470,12 @@ dial(struct port *p)
 /* --- open, close, fail ---------------------------------------------------- */
 
 static int
-unlink_stale(const struct addr *a, char *err)
-{
-	const char *path = addr_path(a);
-	struct stat st;
-	int fd;
-
-	if (lstat(path, &st) == -1)
-		return 0;
-	if (!S_ISSOCK(st.st_mode))
-		return ERR_SET(err, -EEXIST, "path '%s' exists and is not a "
-				"socket", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (const struct sockaddr *)&a->ss, a->len) ==
-			       0) {
-		close(fd);
-		return ERR_SET(err, -EADDRINUSE,
-			       "path '%s': another process is listening",
-			       path);
-	}
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return 0;
-}
-
-static int
 listen_open(struct port *p, struct stream *s, char *err)
 {
 	int family = addr_family(&s->addr), one = 1, ret;
 	int fd;
 
-	if (family == AF_UNIX && (ret = unlink_stale(&s->addr, err)))
+	if (family == AF_UNIX && (ret = addr_unlink_stale(&s->addr, err)))
 		return ret;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)

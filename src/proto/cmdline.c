@@ -33,6 +33,8 @@ const char cmdline_usage[] =
 	"                           vxlan,id=ID,vni=N|VNI:VLAN,...,local=IP\n"
 	"                               [,remote=IP,...|group=G[,dev=IF]]\n"
 	"                               [,port=4789][,learning=on|off][,mtu=N]\n"
+	"                           vhost-user,id=ID,path=PATH[,server=on|off]\n"
+	"                               [,queues=N][,poll_us=N][,offload=on|off]\n"
 	"                         common keys: backlog=N max_macs=N idle=S (dgram)\n"
 	"                           vlan=N | trunk=LIST[,native=N][,tpid=T]\n"
 	"                           uplink=on | mode=bridge|private|vepa|passthru\n"
