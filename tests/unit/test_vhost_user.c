@@ -1676,6 +1676,49 @@ test_memory_truncated_after_table(void **state)
 	good_session(f);
 }
 
+/*
+ * poll_us: while frames came recently, the guest's kicks stay off and the
+ * rings are looked at every loop iteration, so a frame the guest posts
+ * without kicking still goes.  Without it, an idle ring has kicks on and
+ * a frame without a kick waits for one.
+ */
+static void
+test_poll_us(void **state)
+{
+	struct fx *f = *state;
+	struct fe *e = fe_start(f, F_QEMU);
+	uint8_t fr[60];
+
+	/* default: after the frame, kicks are on again and needed */
+	guest_to_peer(f, e, bcast, 60, 0x51);
+	fx_pump(&f->sw, 3);
+	assert_int_equal(le16toh(e->r[1].used->flags), 0);
+	mkframe(fr, bcast, mac_g, sizeof(fr), 0x52);
+	guest_tx(e, fr, sizeof(fr));
+	fx_pump(&f->sw, 5);
+	peer_expect_nothing(f);
+	kick(e, 1);
+	peer_expect(f, fr, sizeof(fr));
+	fe_free(e);
+	PUMP_UNTIL(f, f->vu->state == PORT_STATE_DOWN);
+
+	/* the same port id with poll_us: no kick needed while busy */
+	port_destroy(f->vu, "test");
+	fx_pump(&f->sw, 1);
+	f->vu = fx_port(&f->sw, "vhost-user,id=vu,path=%s/vu.sock,"
+			"poll_us=1000000", f->dir);
+	e = fe_start(f, F_QEMU);
+	guest_to_peer(f, e, bcast, 60, 0x53);
+	fx_pump(&f->sw, 3);
+	assert_int_equal(le16toh(e->r[1].used->flags),
+			 VRING_USED_F_NO_NOTIFY);
+	for (uint8_t i = 0; i < 3; i++) {
+		mkframe(fr, bcast, mac_g, sizeof(fr), (uint8_t)(0x54 + i));
+		guest_tx(e, fr, sizeof(fr));
+		peer_expect(f, fr, sizeof(fr));	/* no kick */
+	}
+}
+
 int
 main(void)
 {
@@ -1703,6 +1746,7 @@ main(void)
 		T(test_desc_outside_memory),
 		T(test_avail_idx_jump),
 		T(test_bad_version),
+		T(test_poll_us),
 		T(test_memory_truncated_after_table),
 		T(test_features_not_offered),
 		T(test_oversize_frame),
