@@ -17,10 +17,12 @@ DEPS_BUILD=(gcc meson ninja-build pkg-config libjansson-dev libpcap-dev
 # through tap and packet ports (iperf3, ping from iputils-ping, socat for a
 # checksummed bulk transfer to a guest), VXLAN datagrams read from the
 # underlay (tcpdump) and hand-made ones sent to it (python3), captures
-# read back (tshark, tcpdump).
+# read back (tshark, tcpdump), DPDK's dpdk-testpmd as a second vhost-user
+# front-end besides QEMU (dpdk-dev: Debian ships testpmd there, not in
+# the dpdk package).
 DEPS_TEST=("${DEPS_BUILD[@]}" libcmocka-dev clang libclang-rt-14-dev
 	qemu-system-x86 iproute2 util-linux procps jq cpio xz-utils zstd
-	kmod iperf3 iputils-ping socat tcpdump python3 tshark)
+	kmod iperf3 iputils-ping socat tcpdump python3 tshark dpdk-dev)
 
 deps_missing() {
 	local p

@@ -32,6 +32,8 @@
 #         lanyard.port=N      TCP port for server/client (default 5000)
 #         lanyard.end=stay    do not power off when a finite role is done
 #         lanyard.mib=N       bulk: MiB of random data to send (default 10)
+#         lanyard.first=send  bulk: send first, then receive (so two bulk
+#                             guests can exchange data with each other)
 #         lanyard.vlan=VID:IP[,VID:IP...]
 #                             an 802.1Q sub-interface eth0.VID with address
 #                             IP (with prefix) for each entry, up before the
@@ -52,8 +54,18 @@
 #                   After each transfer, the guest's TCP/IP error counters
 #                   since boot: "BULK-STATS tcp-csum=N ip-hdr=N retrans=N"
 #                   (Tcp InCsumErrors, Ip InHdrErrors, Tcp RetransSegs)
+#                   With lanyard.first=send the two transfers swap places:
+#                   BULK-MD5, BULK-LISTENING, send (BULK-SENT), then
+#                   receive (BULK-RECEIVED).
 #       Every guest prints "GUEST-UP <ip>" once its interface is configured
 #       and "GUEST-ERROR <reason>" if it cannot get there.
+#   guest_start_vhost NAME ROLE IP CHARDEV MAC [lanyard.KEY=VALUE ...]
+#       guest_start with a virtio-net-pci NIC on vhost-user (one queue
+#       pair): CHARDEV is QEMU's -chardev value without id=, e.g.
+#       "socket,path=/x.sock,reconnect=1" (QEMU dials the back-end and
+#       re-dials when it goes away) or "socket,path=/x.sock,server=on,wait=off"
+#       (QEMU listens, the back-end dials).  The guest's RAM is a shared
+#       memfd, which vhost-user needs; the NIC has no MSI-X (see below).
 #   guest_pid NAME               QEMU's PID
 #   guest_log NAME               path of the console log
 #   guest_wait_log NAME ERE SECS wait until the console log matches ERE;
@@ -69,6 +81,8 @@ GUEST_MODULES="e1000 virtio_net virtio_pci 8021q"
 declare -gA GUEST_PIDS=()
 GUEST_KERNEL=${GUEST_KERNEL:-}
 GUEST_INITRD=${GUEST_INITRD:-}
+_guest_mem=192		# MiB of guest RAM
+_guest_extra=()		# more QEMU arguments (guest_start_vhost sets them)
 
 _guest_msg() { echo "guest: $*" >&2; }
 
@@ -86,6 +100,7 @@ mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
 
 role=idle ip= peer= wait=0 msg=hello port=5000 end=poweroff mib=10 vlan=
+first=recv
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lanyard.role=*) role=${arg#*=} ;;
@@ -97,6 +112,7 @@ for arg in $(cat /proc/cmdline); do
 	lanyard.end=*) end=${arg#*=} ;;
 	lanyard.mib=*) mib=${arg#*=} ;;
 	lanyard.vlan=*) vlan=${arg#*=} ;;
+	lanyard.first=*) first=${arg#*=} ;;
 	esac
 done
 
@@ -210,27 +226,47 @@ bulk)
 	dd if=/dev/urandom of=/tmp/out bs=1048576 count="$mib" 2>/dev/null ||
 		die "dd"
 	echo "BULK-MD5 $(md5sum </tmp/out | cut -d' ' -f1) $(wc -c </tmp/out)"
-	nc -l -p "$port" </dev/null >/tmp/in &
-	nc_pid=$!
-	# Listening once the port is in state 0A (LISTEN), IPv4 or dual-stack.
-	hex=$(printf '%04X' "$port")
-	n=0
-	until cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-		grep -q ":$hex 0*:0000 0A"; do
-		n=$((n + 1))
-		[ "$n" -le 100 ] || die "nc does not listen on $port"
-		sleep 0.1
-	done
-	echo "BULK-LISTENING $port"
-	wait "$nc_pid"
-	echo "BULK-RECEIVED $(md5sum </tmp/in | cut -d' ' -f1) $(wc -c </tmp/in)"
-	rm -f /tmp/in
-	stats
-	[ "$wait" = 1 ] && pingwait
-	send_bulk() { timeout 150 nc "$peer" "$port" </tmp/out >/dev/null; }
-	retry 180 send_bulk || { echo "BULK-SEND-FAILED"; finish; }
-	echo "BULK-SENT"
-	stats
+	listen() {
+		# stdin: a fifo nc holds open itself, so it never ends.  At the
+		# end of its stdin busybox nc half-closes the connection, and
+		# a busybox nc sending to it then quits with its data not all
+		# sent.
+		rm -f /tmp/hold
+		mkfifo /tmp/hold || die "mkfifo"
+		nc -l -p "$port" 0<>/tmp/hold >/tmp/in &
+		nc_pid=$!
+		# Listening once the port is in state 0A (LISTEN), IPv4 or dual-stack.
+		hex=$(printf '%04X' "$port")
+		n=0
+		until cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+			grep -q ":$hex 0*:0000 0A"; do
+			n=$((n + 1))
+			[ "$n" -le 100 ] || die "nc does not listen on $port"
+			sleep 0.1
+		done
+		echo "BULK-LISTENING $port"
+	}
+	receive() {
+		wait "$nc_pid"
+		echo "BULK-RECEIVED $(md5sum </tmp/in | cut -d' ' -f1) $(wc -c </tmp/in)"
+		rm -f /tmp/in
+		stats
+	}
+	send() {
+		[ "$wait" = 1 ] && pingwait
+		send_bulk() { timeout 150 nc "$peer" "$port" </tmp/out >/dev/null; }
+		retry 180 send_bulk || { echo "BULK-SEND-FAILED"; finish; }
+		echo "BULK-SENT"
+		stats
+	}
+	listen
+	if [ "$first" = send ]; then
+		send
+		receive
+	else
+		receive
+		send
+	fi
 	finish
 	;;
 *)
@@ -477,7 +513,7 @@ guest_start() {	# name role ip netdev device mac [cmdline words...]
 	: >"$log"
 	qemu-system-x86_64 \
 		-name "lanyard-test-$name" \
-		-accel tcg -smp 1 -m 192 \
+		-accel tcg -smp 1 -m "$_guest_mem" "${_guest_extra[@]}" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-monitor none -serial "file:$log" \
 		-kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
@@ -486,6 +522,21 @@ guest_start() {	# name role ip netdev device mac [cmdline words...]
 		-device "$device,netdev=n0,mac=$mac,romfile=" \
 		</dev/null >"$GUEST_WORK/$name.qemu.log" 2>&1 &
 	GUEST_PIDS[$name]=$!
+}
+
+guest_start_vhost() {	# name role ip chardev mac [cmdline words...]
+	local name=$1 role=$2 ip=$3 chardev=$4 mac=$5
+	shift 5
+	local -a _guest_extra=(
+		-machine "pc,memory-backend=gmem0"
+		-object "memory-backend-memfd,id=gmem0,size=${_guest_mem}M,share=on"
+		-chardev "$chardev,id=gchr0")
+	# vectors=0: no MSI-X.  Under TCG, QEMU 7.2 (Debian 7.2.22) segfaults
+	# in vhost_net_start -> msix_set_vector_notifiers as soon as a Linux
+	# guest's driver starts a vhost-user NIC that uses MSI-X; with INTx
+	# it works.
+	guest_start "$name" "$role" "$ip" "vhost-user,chardev=gchr0,queues=1" \
+		virtio-net-pci,vectors=0 "$mac" "$@"
 }
 
 guest_pid() { printf '%s\n' "${GUEST_PIDS[$1]:-}"; }
