@@ -41,10 +41,11 @@
  * guest asks (NO_INTERRUPT, EVENT_IDX).  While there is work, kicks are
  * turned off in the ring (NO_NOTIFY or avail_event), so a busy guest does
  * not kick per frame; when the rings run dry they are turned on again and
- * the rings looked at once more.  Kick fds are read once per loop
- * iteration, not per frame.  If the read budget of an iteration runs out
- * with frames left, the port kicks itself (an eventfd in the same set),
- * so it is read again in the next iteration.
+ * the rings looked at once more.  Kick fds are read only then, when the
+ * port goes idle, never per frame.  While the port is busy (frames left
+ * when an iteration's read budget ran out, or poll_us) an eventfd of its
+ * own in the same set holds a count, so the set stays readable and the
+ * loop reads the port in every iteration at no cost but its epoll_wait.
  *
  * Towards the guest, frames go into the receive ring chosen by a hash of
  * their MACs (one flow, one ring); with MRG_RXBUF a frame may span
@@ -86,7 +87,7 @@
 
 #define VU_QP_MAX 8		/* queue pairs */
 #define VU_VRINGS_MAX (2 * VU_QP_MAX)
-#define VU_READS_PER_ITER 4	/* rx_burst calls per loop iteration */
+#define VU_READS_PER_ITER 8	/* rx_burst calls per loop iteration */
 #define VU_BACKOFF_MIN_MS 100
 #define VU_BACKOFF_MAX_MS 2000
 #define VU_MSG_BUF (VHOST_MSG_HDR_LEN + VHOST_MSG_PAYLOAD_MAX)
@@ -147,7 +148,9 @@ struct vu {
 	unsigned int rx_next;		/* tx ring read first next time */
 	/* the port's epoll set of transmit kicks, and its own kick */
 	int self_fd;
-	uint64_t drain_iter;		/* iteration kicks were last read */
+	bool self_armed;		/* self_fd holds a count: p->lfd stays
+					 * readable, the port is read every
+					 * loop iteration */
 	struct loop_defer tx_defer;	/* buffers appeared: drain backlog */
 	/* message reassembly */
 	uint8_t msg[VU_MSG_BUF];
@@ -242,34 +245,51 @@ off_negotiated(const struct vu *v, const struct pkt_off *o)
 }
 
 /*
- * Stops reading for now: kicks on again in every transmit ring, and a kick
- * of our own if frames are already waiting (or the rings are polled), so
- * that the port is read again in the next loop iteration either way.
+ * Busy: the port's own eventfd holds a count, so its epoll set (p->lfd)
+ * stays readable and the loop reads the port in every iteration without
+ * a system call per iteration.  Idle: the count is gone.
  */
 static void
-rx_pause_rings(struct vu *v, bool poll)
+self_arm(struct vu *v)
 {
-	bool more = poll;
-
-	for (unsigned int i = 1; i < VU_VRINGS_MAX; i += 2)
-		if (v->vr[i].running && !poll &&
-		    vq_notify_enable(&v->vr[i].q))
-			more = true;
-	if (more)
+	if (!v->self_armed)
 		eventfd_kick(v->self_fd);
+	v->self_armed = true;
 }
 
-/* Reads the kicks of the transmit rings, at most once per iteration. */
 static void
-drain_kicks(struct port *p, struct vu *v)
+self_disarm(struct vu *v)
 {
-	if (v->drain_iter == p->sw->loop.iterations)
+	if (v->self_armed)
+		eventfd_drain(v->self_fd);
+	v->self_armed = false;
+}
+
+/*
+ * The transmit rings ran dry (or the port polls them): kicks are read and
+ * turned on again, and the rings looked at once more, so the port goes
+ * idle only when nothing can be missed; otherwise it stays busy.
+ */
+static void
+rx_idle(struct vu *v, bool poll)
+{
+	bool more = false;
+
+	if (poll) {
+		self_arm(v);
 		return;
-	v->drain_iter = p->sw->loop.iterations;
-	eventfd_drain(v->self_fd);
-	for (unsigned int i = 1; i < VU_VRINGS_MAX; i += 2)
-		if (v->vr[i].running)
-			eventfd_drain(v->vr[i].kick_fd);
+	}
+	for (unsigned int i = 1; i < VU_VRINGS_MAX; i += 2) {
+		if (!v->vr[i].running)
+			continue;
+		eventfd_drain(v->vr[i].kick_fd);
+		if (vq_notify_enable(&v->vr[i].q))
+			more = true;
+	}
+	if (more)
+		self_arm(v);
+	else
+		self_disarm(v);
 }
 
 /*
@@ -340,14 +360,13 @@ vu_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 	bool broken = false;
 
 	if (!port_rx_budget(p, VU_READS_PER_ITER)) {
-		rx_pause_rings(v, false);	/* the next iteration's turn */
+		self_arm(v);	/* the rest in the next iteration */
 		return 0;
 	}
-	drain_kicks(p, v);
 	got = pkt_alloc_burst(&p->sw->pool, pkts, max);
 	if (!got) {
 		/* The frames wait in the guest's ring for buffers. */
-		rx_pause_rings(v, false);
+		self_arm(v);
 		return 0;
 	}
 	while (n < got && tried < VU_QP_MAX) {
@@ -384,7 +403,7 @@ vu_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 	if (n)
 		v->last_work = loop_now(port_loop(p));
 	if (n < max)
-		rx_pause_rings(v, v->poll_ns && loop_now(port_loop(p)) -
+		rx_idle(v, v->poll_ns && loop_now(port_loop(p)) -
 						v->last_work < v->poll_ns);
 	return (int)n;
 }
@@ -554,7 +573,7 @@ ring_update(struct port *p, struct vu *v, struct vu_vring *r)
 		if (idx & 1) {
 			/* kicks on; and whatever is already there is read */
 			vq_notify_enable(&r->q);
-			eventfd_kick(v->self_fd);
+			self_arm(v);
 		} else {
 			vq_notify_disable(&r->q);
 		}
