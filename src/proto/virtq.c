@@ -198,15 +198,16 @@ desc_load(const struct vq_desc *table, uint32_t i, struct vq_desc *d)
 }
 
 /*
- * Walks an indirect table of @n descriptors; @budget counts descriptors
- * left before the chain is longer than the ring.
+ * Walks the chain from descriptor @i of @table (@n entries): the ring's
+ * own table (@top), or an indirect one, which may not hold another.
+ * @budget counts descriptors left before the chain is longer than the
+ * ring.
  */
 static int
-walk_indirect(const struct vq_mem *m, const struct vq_desc *table,
-	      uint32_t n, bool writable, uint32_t *budget, struct vq_chain *c)
+walk(const struct vq *q, const struct vq_mem *m, const struct vq_desc *table,
+     uint32_t n, uint32_t i, bool top, bool writable, uint32_t *budget,
+     struct vq_chain *c)
 {
-	uint32_t i = 0;
-
 	for (;;) {
 		struct vq_desc d;
 		int r;
@@ -216,8 +217,20 @@ walk_indirect(const struct vq_mem *m, const struct vq_desc *table,
 		if ((*budget)-- == 0)
 			return -VQ_E_LOOP;
 		desc_load(table, i, &d);
-		if (d.flags & VRING_DESC_F_INDIRECT)
-			return -VQ_E_INDIRECT;	/* nested */
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			const struct vq_desc *t;
+
+			if (!top || !q->indirect ||
+			    (d.flags & VRING_DESC_F_NEXT) || d.len == 0 ||
+			    d.len % sizeof(struct vq_desc))
+				return -VQ_E_INDIRECT;
+			t = vq_mem_gpa(m, d.addr, d.len);
+			if (!t)
+				return -VQ_E_ADDR;
+			(*budget)++;	/* the indirect slot itself */
+			return walk(q, m, t, d.len / sizeof(struct vq_desc), 0,
+				    false, writable, budget, c);
+		}
 		if (!!(d.flags & VRING_DESC_F_WRITE) != writable)
 			return -VQ_E_DIR;
 		r = add_segs(m, c, d.addr, d.len);
@@ -247,43 +260,12 @@ int
 vq_chain_get(const struct vq *q, const struct vq_mem *m, uint16_t head,
 	     bool writable, struct vq_chain *c)
 {
-	uint32_t budget = q->num, i = head;
+	uint32_t budget = q->num;
 
 	c->head = head;
 	c->n = 0;
 	c->len = 0;
-	for (;;) {
-		struct vq_desc d;
-		int r;
-
-		if (i >= q->num)
-			return -VQ_E_INDEX;
-		if (budget-- == 0)
-			return -VQ_E_LOOP;
-		desc_load(q->desc, i, &d);
-		if (d.flags & VRING_DESC_F_INDIRECT) {
-			const struct vq_desc *table;
-
-			if (!q->indirect || (d.flags & VRING_DESC_F_NEXT) ||
-			    d.len == 0 || d.len % sizeof(struct vq_desc))
-				return -VQ_E_INDIRECT;
-			table = vq_mem_gpa(m, d.addr, d.len);
-			if (!table)
-				return -VQ_E_ADDR;
-			budget++;	/* the indirect slot itself */
-			return walk_indirect(m, table,
-					     d.len / sizeof(struct vq_desc),
-					     writable, &budget, c);
-		}
-		if (!!(d.flags & VRING_DESC_F_WRITE) != writable)
-			return -VQ_E_DIR;
-		r = add_segs(m, c, d.addr, d.len);
-		if (r < 0)
-			return r;
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			return 0;
-		i = d.next;
-	}
+	return walk(q, m, q->desc, q->num, head, true, writable, &budget, c);
 }
 
 /**
