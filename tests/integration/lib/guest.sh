@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 #
 # Helpers for integration tests that boot real QEMU guests (TCG, no KVM).
-# Source this file from a bash test script; it defines functions only.
+# Source this file from a bash test script, after lib/switch.sh (its
+# host_apt runs apt-get where the mirror is reachable); it defines functions
+# only.
 #
 # Image
 #   guest_image_build DIR
@@ -282,7 +284,7 @@ _guest_apt_update_once() {
 	[ "$_guest_apt_ready" = 1 ] && return 0
 	_guest_apt_ready=1
 	_guest_msg "running apt-get update"
-	apt-get update -qq >&2 || _guest_msg "apt-get update failed"
+	host_apt update -qq >&2 || _guest_msg "apt-get update failed"
 }
 
 _guest_candidate_version() {	# package
@@ -306,9 +308,9 @@ _guest_kernel_package() {
 _guest_fetch_deb() {	# package dest
 	local pkg=$1 dest=$2 dl
 	dl=$(mktemp -d "$dest.dl.XXXXXX") || return 1
-	if ! (cd "$dl" && apt-get download -q "$pkg" >&2); then
+	if ! (cd "$dl" && host_apt download -q "$pkg" >&2); then
 		_guest_apt_update_once
-		if ! (cd "$dl" && apt-get download -q "$pkg" >&2); then
+		if ! (cd "$dl" && host_apt download -q "$pkg" >&2); then
 			rm -rf "$dl"
 			return 1
 		fi

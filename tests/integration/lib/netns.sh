@@ -9,7 +9,10 @@ if [ -z "${LANYARD_TEST_NETNS:-}" ]; then
 	ip netns add "$_ns" || { echo "FAIL: ip netns add $_ns" >&2; exit 1; }
 	ip -n "$_ns" link set lo up
 	_rc=0
-	LANYARD_TEST_NETNS=$_ns ip netns exec "$_ns" "$0" "$@" || _rc=$?
+	# LANYARD_TEST_HOSTNS: where the mirror is reachable (lib/switch.sh's
+	# host_apt); this shell waits there until the script ends.
+	LANYARD_TEST_NETNS=$_ns LANYARD_TEST_HOSTNS=/proc/$$/ns/net \
+		ip netns exec "$_ns" "$0" "$@" || _rc=$?
 	ip netns del "$_ns"
 	exit "$_rc"
 fi

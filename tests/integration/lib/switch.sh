@@ -57,6 +57,17 @@ ns_add() {
 }
 trap switch_cleanup EXIT
 
+# host_apt ARGS...: apt-get in the host's network namespace: a script that
+# lib/netns.sh moved into a namespace of its own has no route to the
+# mirror there (its DNS lookups fail).
+host_apt() {
+	if [ -n "${LANYARD_TEST_HOSTNS:-}" ]; then
+		nsenter --net="$LANYARD_TEST_HOSTNS" -- apt-get "$@"
+	else
+		apt-get "$@"
+	fi
+}
+
 # need_cmds CMD[=PKG[,PKG...]]...: install, from Debian, the package (CMD
 # itself unless named) of every CMD not found, so a script also runs on
 # its own, outside test.sh (which installs scripts/deps.sh's set first).
@@ -67,14 +78,14 @@ need_cmds() {
 		command -v "${c%%=*}" >/dev/null || want+=("${pkgs[@]}")
 	done
 	[ "${#want[@]}" -gt 0 ] || return 0
-	apt-get install -y -q --no-install-recommends "${want[@]}" >&2 && return 0
-	# The mirror may be out of date or briefly unreachable (a DNS
-	# failure has been seen in CI): refresh and try again, three times.
+	host_apt install -y -q --no-install-recommends "${want[@]}" >&2 && return 0
+	# The mirror may be out of date or briefly unreachable: refresh and
+	# try again, three times.
 	local try
 	for try in 1 2 3; do
 		sleep $((try * 5))
-		apt-get update -qq >&2 &&
-			apt-get install -y -q --no-install-recommends "${want[@]}" >&2 &&
+		host_apt update -qq >&2 &&
+			host_apt install -y -q --no-install-recommends "${want[@]}" >&2 &&
 			return 0
 	done
 	return 1
