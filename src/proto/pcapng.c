@@ -102,7 +102,7 @@ pcapng_idb(uint8_t *buf, size_t cap, uint32_t snaplen, const char *if_name)
 {
 	uint16_t n = opt_strlen(if_name);
 	uint8_t tsresol = 6;
-	size_t need = 20 + (n ? 4 + pcapng_pad4(n) : 0) + 8 + 4 + 4;
+	size_t need = 16 + (n ? 4 + pcapng_pad4(n) : 0) + 8 + 4 + 4;
 	uint8_t *p = buf;
 
 	if (cap < need)
