@@ -162,15 +162,9 @@ tap_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 static unsigned int
 tx_queue(const struct tap *t, const struct pkt *pkt)
 {
-	uint64_t h;
-
 	if (t->n_queues == 1 || pkt->len < ETH_HDR_LEN)
 		return 0;
-	h = eth_mac_to_u64(eth_dst(pkt->data)) ^
-	    eth_mac_to_u64(eth_src(pkt->data));
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return (unsigned int)((h >> 32) % t->n_queues);
+	return eth_flow_pick(pkt->data, t->n_queues);
 }
 
 static int

@@ -412,15 +412,10 @@ vu_rx_burst(struct port *p, struct pkt **pkts, unsigned int max)
 static struct vu_vring *
 rx_ring(struct vu *v, const struct pkt *pkt)
 {
-	uint64_t h;
-
 	if (v->n_running_rx == 1 || pkt->len < ETH_HDR_LEN)
 		return &v->vr[v->running_rx[0]];
-	h = eth_mac_to_u64(eth_dst(pkt->data)) ^
-	    eth_mac_to_u64(eth_src(pkt->data));
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return &v->vr[v->running_rx[(h >> 32) % v->n_running_rx]];
+	return &v->vr[v->running_rx[eth_flow_pick(pkt->data,
+						  v->n_running_rx)]];
 }
 
 static int
@@ -855,7 +850,6 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 		    BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK));
 	struct vu_vring *r = NULL;
 	int ret = 0, idx, fd = n_fds ? fds[0] : -1;
-	unsigned int used_fds = 0;
 
 	switch (m->req) {
 	case VHOST_USER_GET_FEATURES:
@@ -890,7 +884,6 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 		ret = reply_u64(v, m->req, v->qp_max);
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
-		used_fds = m->u.mem.n;
 		ret = set_mem_table(p, v, m, fds, err);
 		break;
 	case VHOST_USER_SET_VRING_NUM:
@@ -963,14 +956,12 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 			break;
 		}
 		r = &v->vr[idx];
-		used_fds = vhost_msg_fds(m);
 		if (m->req == VHOST_USER_SET_VRING_ERR) {
 			break;	/* closed below: we never report errors */
 		} else if (m->req == VHOST_USER_SET_VRING_CALL) {
 			if (r->call_fd >= 0)
 				close(r->call_fd);
 			r->call_fd = fd;	/* -1: the guest polls */
-			used_fds = 0;
 			fds[0] = -1;
 		} else if (fd < 0) {
 			ret = ERR_SET(err, -ENOTSUP, "vring %d: polling "
@@ -978,10 +969,8 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 				      idx);
 		} else {
 			ret = set_kick(p, v, r, fd, err);
-			if (ret == 0) {
-				used_fds = 0;
-				fds[0] = -1;
-			}
+			if (ret == 0)
+				fds[0] = -1;	/* the ring keeps it */
 		}
 		break;
 	case VHOST_USER_RESET_DEVICE:
@@ -990,8 +979,7 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 	case VHOST_USER_SET_LOG_BASE:
 	case VHOST_USER_SET_LOG_FD:
 	case VHOST_USER_SET_SLAVE_REQ_FD:
-		used_fds = 1;
-		break;
+		break;	/* not offered: the fd is closed below */
 	default:
 		log_ratelimited(LOG_LVL_WARN, "port %s: vhost-user: request "
 				"%u (%s) not supported, ignored", p->id,
@@ -1001,7 +989,6 @@ handle(struct port *p, struct vu *v, const struct vhost_msg *m, int *fds,
 		ack = false;
 		break;
 	}
-	(void)used_fds;
 	for (unsigned int i = 0; i < n_fds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

@@ -44,6 +44,25 @@ eth_src(const uint8_t *frame)
 	return frame + ETH_ALEN;
 }
 
+/**
+ * eth_flow_pick() - one of @n queues for a frame, by a hash of its two MAC
+ * addresses, so one flow always takes the same queue (keeps its order)
+ * @frame: at least ETH_HDR_LEN bytes
+ * @n:     queues, at least 1
+ *
+ * Return: 0..@n-1.
+ */
+static inline unsigned int
+eth_flow_pick(const uint8_t *frame, unsigned int n)
+{
+	uint64_t h = eth_mac_to_u64(eth_dst(frame)) ^
+		     eth_mac_to_u64(eth_src(frame));
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (unsigned int)((h >> 32) % n);
+}
+
 static inline uint16_t
 eth_type(const uint8_t *frame)
 {

@@ -268,19 +268,11 @@ vq_chain_get(const struct vq *q, const struct vq_mem *m, uint16_t head,
 	return walk(q, m, q->desc, q->num, head, true, writable, &budget, c);
 }
 
-/**
- * vq_chain_read() - copy bytes out of a chain
- * @c:   a chain from vq_chain_get()
- * @off: first byte, counted over all segments
- * @dst: destination
- * @len: bytes wanted
- *
- * Return: bytes copied (fewer when the chain ends first).
- */
-size_t
-vq_chain_read(const struct vq_chain *c, size_t off, void *dst, size_t len)
+/* Copies between a chain (from byte @off on) and @buf, either way. */
+static size_t
+chain_copy(const struct vq_chain *c, size_t off, uint8_t *buf, size_t len,
+	   bool to_chain)
 {
-	uint8_t *out = dst;
 	size_t done = 0;
 
 	for (unsigned int i = 0; i < c->n && done < len; i++) {
@@ -293,11 +285,29 @@ vq_chain_read(const struct vq_chain *c, size_t off, void *dst, size_t len)
 		take = c->segs[i].len - off;
 		if (take > len - done)
 			take = len - done;
-		memcpy(out + done, c->segs[i].base + off, take);
+		if (to_chain)
+			memcpy(c->segs[i].base + off, buf + done, take);
+		else
+			memcpy(buf + done, c->segs[i].base + off, take);
 		done += take;
 		off = 0;
 	}
 	return done;
+}
+
+/**
+ * vq_chain_read() - copy bytes out of a chain
+ * @c:   a chain from vq_chain_get()
+ * @off: first byte, counted over all segments
+ * @dst: destination
+ * @len: bytes wanted
+ *
+ * Return: bytes copied (fewer when the chain ends first).
+ */
+size_t
+vq_chain_read(const struct vq_chain *c, size_t off, void *dst, size_t len)
+{
+	return chain_copy(c, off, dst, len, false);
 }
 
 /**
@@ -313,24 +323,8 @@ size_t
 vq_chain_write(const struct vq_chain *c, size_t off, const void *src,
 	       size_t len)
 {
-	const uint8_t *in = src;
-	size_t done = 0;
-
-	for (unsigned int i = 0; i < c->n && done < len; i++) {
-		size_t take;
-
-		if (off >= c->segs[i].len) {
-			off -= c->segs[i].len;
-			continue;
-		}
-		take = c->segs[i].len - off;
-		if (take > len - done)
-			take = len - done;
-		memcpy(c->segs[i].base + off, in + done, take);
-		done += take;
-		off = 0;
-	}
-	return done;
+	/* chain_copy() only reads @src when writing to the chain */
+	return chain_copy(c, off, (uint8_t *)(uintptr_t)src, len, true);
 }
 
 /**

@@ -24,7 +24,7 @@ declare -A hot=(
 	[port/mcast.c]="mcast_rx_burst mcast_tx_burst is_echo"
 	[proto/vxlan.c]="mix sport_of l4_ports hash_l2 hash_ip4 ip6_l4 hash_ip6 vxlan_parse vxlan_hdr_write vxlan_src_port"
 	[port/vtep.c]="find insert remove_slot vtep_learn vtep_lookup vtep_age vtep_addr_equal"
-	[proto/virtq.c]="ld16 st16 prefetch_buf prefetch_ahead mem_find vq_mem_gpa vq_avail_count add_segs desc_load walk vq_chain_get vq_chain_read vq_chain_write vq_push vq_publish vq_need_call vq_notify_enable vq_notify_disable vq_tx_frame vq_rx_frame"
+	[proto/virtq.c]="ld16 st16 prefetch_buf prefetch_ahead mem_find vq_mem_gpa vq_avail_count add_segs desc_load walk vq_chain_get chain_copy vq_chain_read vq_chain_write vq_push vq_publish vq_need_call vq_notify_enable vq_notify_disable vq_tx_frame vq_rx_frame"
 	[port/vhost_user.c]="eventfd_kick eventfd_drain ring_done off_negotiated self_arm self_disarm rx_idle ring_take vu_rx_burst rx_ring vu_tx_burst tx_defer_fn vu_tx_wait rx_kick_on_event"
 	[port/vxlan.c]="vni_index learn vx_rx_burst tx_vni prepare tx_sock send_error flush fill_segments send_segments send_super wait_on vx_tx_burst vx_on_tx_fd ager_fire"
 )
