@@ -87,6 +87,9 @@ peer_wait BA
 wait_for '[ "$(counter f.1 .rx)" = 4000 ]' "F's 4000 frames to arrive"
 wait_for '[ "$(ctlj show | jq .totals.queued)" -eq 0 ]' "backlogs drained"
 storm=$(port_json f.1 | jq '.counters.drops.storm')
+# No backlog means the switch wrote everything into the receivers'
+# sockets, not that they have read it all: give them a moment first.
+sleep 1
 stop_peers A B F
 secs=$(report F .seconds)
 passed=$(got A $F/1)
@@ -140,9 +143,12 @@ for dirn in rx tx; do
 		--port "stream,id=a,path=$dir/a.sock" \
 		--port "stream,id=b,path=$dir/b.sock,mirror=m.1,mirror_dir=$dirn"
 	rx_peer M "stream:unix:$dir/m.sock" $M --duration 60
-	[ "$(mac_port $M)" = m.1 ] || fail "mirror peer is on $(mac_port $M), not m.1"
+	# A peer's ready file means it announced itself, not that the switch
+	# has read the announcement yet.
+	wait_for '[ "$(mac_port $M)" = m.1 ]' "the mirror peer learned on m.1"
 	rx_peer A "stream:unix:$dir/a.sock" $A --duration 60
 	rx_peer B "stream:unix:$dir/b.sock" $B --duration 60
+	wait_for '[ -n "$(mac_port $A)" ] && [ -n "$(mac_port $B)" ]' "A and B learned"
 	b_port=$(mac_port $B)
 	port_json "$b_port" | jq -e --arg d "$dirn" '.policy.mirror == "m.1" and .policy.mirror_present and .policy.mirror_dir == $d' >/dev/null ||
 		fail "show: $(port_json "$b_port" | jq -c .policy)"
